@@ -1,0 +1,439 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, SecureNexus engineering
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: erpnext_site
+short_description: Manage a Frappe/ERPNext site, its apps and its site config through bench
+version_added: 0.1.0
+description:
+  - Create a Frappe site with C(bench new-site), install apps on it, keep keys of its site config,
+    or archive it with C(bench drop-site) (bench takes a backup first).
+  - Reads before it writes. An idempotent run costs one bench call (C(list-apps)), two with O(site_config)
+    (C(show-config)); a mutating bench command runs only when a read says it is needed.
+  - The apps must already be in the bench (C(bench get-app), or the frappe_docker image); this module installs
+    them on the site, it does not fetch them.
+  - A site that a failed C(bench new-site) left half-created is detected and reported with what to do.
+    The module never repairs it with C(--force) itself.
+author:
+  - SecureNexus engineering (@securenexus)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
+    platforms: posix
+options:
+  name:
+    description:
+      - The site name, a host name such as V(acme.erp.example.org) (the directory C(sites/<name>) of the bench).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates the site if needed, installs O(apps) and sets O(site_config).
+      - V(absent) archives the site with C(bench drop-site), which takes a backup of the database and files
+        first and moves the site directory to C(archived/sites/) of the bench. Never without a backup.
+    type: str
+    choices: [present, absent]
+    default: present
+  apps:
+    description:
+      - Apps to install on the site, in this order, after C(frappe) (which every site has).
+      - An app already installed is left alone. Apps missing from the list are not uninstalled unless O(exclusive=true).
+      - An app that requires another one (POS Awesome requires C(erpnext)) makes bench install that one first.
+    type: list
+    elements: str
+    default: []
+  exclusive:
+    description:
+      - Uninstall (C(bench uninstall-app APP --yes), bench takes a backup first) every installed app except
+        C(frappe) and O(apps), the last installed first.
+      - List the apps that the wanted apps require, or they are uninstalled too.
+    type: bool
+    default: false
+  admin_password:
+    description:
+      - Password of the site's Administrator user. Needed only when the site is created; never changed afterwards.
+    type: str
+  db_root_username:
+    description:
+      - Database (MariaDB) user with the right to create and drop databases and users.
+    type: str
+    default: root
+  db_root_password:
+    description:
+      - Password of O(db_root_username). Needed when the site is created or dropped.
+    type: str
+  bench_path:
+    description:
+      - The bench directory; bench runs with it as working directory.
+      - When it does not exist on the target (bench runs in a container through O(bench_command)),
+        the command runs from the current directory and the container's own working directory applies.
+    type: path
+    default: /home/frappe/frappe-bench
+  bench_command:
+    description:
+      - The command that runs bench, as a list (no shell), followed by the bench arguments.
+      - For frappe_docker, for example V([docker, compose, -f, /srv/erpnext/compose.yml, exec, -T, backend, bench]).
+    type: list
+    elements: str
+    default: [bench]
+  site_config:
+    description:
+      - Keys to keep in the site's C(site_config.json) (C(bench --site NAME set-config)). Other keys are left alone.
+      - Strings are stored as strings; other values (numbers, booleans, lists, dictionaries) are passed to
+        C(set-config --parse) as Python literals and compared with their type (V(1) differs from V(true) and V("1")).
+      - Values are compared with the site's effective config (C(bench --site NAME show-config --format json)),
+        which includes C(common_site_config.json); a key that already has the wanted value there is not copied.
+      - bench turns the strings V("0"), V("1"), V("true"), V("false") into numbers or booleans and V("None") into a
+        deletion, so these strings are refused; give V(0), V(1), V(true) or V(false) instead. V(null) is refused too.
+    type: dict
+  timeout:
+    description:
+      - Seconds one bench command may run before it is stopped and the task fails.
+      - C(bench new-site) with ERPNext took up to about 3 minutes on a 2-core machine.
+    type: int
+    default: 1800
+notes:
+  - Bench takes the passwords only on its command line (C(--admin-password), C(--db-root-password)) or from
+    C(common_site_config.json) (C(root_password), C(admin_password)), where they would stay on disk. This module
+    passes them on the command line, only to C(new-site) and C(drop-site); while such a command runs, other local
+    users of that machine (or container) can read them in the process list. Run bench on a host or in a container
+    that untrusted users cannot log in to.
+  - The passwords never appear in the task's results, diff, warnings or errors, nor in bench output returned by it.
+  - Values given in O(site_config) also pass through the command line of C(bench set-config).
+  - C(bench new-site) takes a lock with a one-second timeout, so two creations on one bench at the same time fail.
+    Serialise the task when several sites are created at once (task keyword C(throttle) set to 1).
+  - C(bench new-site) that fails midway (wrong database root password, lock timeout, missing app) leaves the site
+    directory behind; a retry would then fail with "already exists". The module reports such a half-created site
+    and what to do about it instead of retrying.
+"""
+
+EXAMPLES = r"""
+- name: ERPNext site with POS Awesome on a plain bench
+  securenexus.provisioning.erpnext_site:
+    name: acme.erp.example.org
+    apps: [erpnext, posawesome]
+    admin_password: "{{ vault_acme_erpnext_admin_password }}"
+    db_root_password: "{{ vault_mariadb_root_password }}"
+    bench_path: /home/frappe/frappe-bench
+    site_config:
+      host_name: https://acme.erp.example.org
+      mute_emails: true
+  become: true
+  become_user: frappe
+  throttle: 1
+
+- name: The same site on frappe_docker (bench runs in the backend container)
+  securenexus.provisioning.erpnext_site:
+    name: acme.erp.example.org
+    apps: [erpnext, posawesome]
+    admin_password: "{{ vault_acme_erpnext_admin_password }}"
+    db_root_password: "{{ vault_mariadb_root_password }}"
+    bench_command: [docker, compose, -f, /srv/erpnext/compose.yml, exec, -T, backend, bench]
+  throttle: 1
+
+- name: Archive the site (bench takes a backup, then moves it to archived/sites)
+  securenexus.provisioning.erpnext_site:
+    name: acme.erp.example.org
+    state: absent
+    db_root_password: "{{ vault_mariadb_root_password }}"
+"""
+
+RETURN = r"""
+site:
+  description:
+    - The site after the task (predicted in check mode). Empty when the site is absent.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The site name.
+      type: str
+      sample: acme.erp.example.org
+    apps:
+      description:
+        - Installed apps in installation order, C(frappe) first, with their versions.
+        - In check mode an app that would be installed has the version V(null).
+      type: list
+      elements: dict
+      sample: [{name: frappe, version: 15.103.0}, {name: erpnext, version: 15.102.0}]
+    config_keys:
+      description: The site config keys this task manages (the keys of O(site_config)); never their values.
+      type: list
+      elements: str
+      sample: [host_name, mute_emails]
+    created:
+      description: Whether this task created the site (would create it, in check mode).
+      type: bool
+      sample: false
+  sample:
+    name: acme.erp.example.org
+    apps: [{name: frappe, version: 15.103.0}, {name: erpnext, version: 15.102.0}, {name: posawesome, version: 15.31.0}]
+    config_keys: [host_name]
+    created: true
+commands:
+  description: The bench commands the task ran, in order, secrets masked. Check mode runs only reading commands.
+  returned: always
+  type: list
+  elements: str
+  sample: ["bench --site acme.erp.example.org list-apps"]
+"""
+
+import json
+import math
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import MASK, BenchError, BenchRunner
+
+SITE_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+APP_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+APP_LINE = re.compile(r"^([a-z_][a-z0-9_]*)(?:\s+(\S+)(?:\s+(\S+))?)?$")
+# bench's set-config rewrites these strings (frappe.installer._update_config_file)
+CONVERTED_STRINGS = ("0", "1", "true", "false", "None")
+SECRET_KEY = re.compile(r"pass|secret|key|token", re.IGNORECASE)
+
+
+class SiteProblem(Exception):
+    """A site in a state this module must not touch by itself."""
+
+
+def half_created_advice(name, db_root_username):
+    return ("This is what a `bench new-site` that failed midway leaves behind (for example after a wrong database "
+            "root password or a lock timeout); it can also mean the database server is down. Check the database named "
+            "by db_name in sites/%s/site_config.json. If the site holds nothing worth keeping, remove it with "
+            "`bench drop-site %s --force --db-root-username %s --db-root-password ...`, or remove the directory "
+            "sites/%s after checking that no database was created for it, then run this task again. "
+            "This module does not do it for you." % (name, name, db_root_username, name))
+
+
+def validate(params):
+    """Bad input: a message naming what is wrong, before any bench command runs."""
+    errors = []
+    if not SITE_NAME.match(params["name"]):
+        errors.append("name %r is not a valid site name (a host name such as acme.erp.example.org)" % params["name"])
+    if not params["bench_command"] or not all(part for part in params["bench_command"]):
+        errors.append("bench_command must be a non-empty list of non-empty strings")
+    seen = set()
+    for app in params["apps"]:
+        if not APP_NAME.match(app):
+            errors.append("apps: %r is not a valid app name" % app)
+        elif app in seen:
+            errors.append("apps: %s is listed twice" % app)
+        seen.add(app)
+    for key, value in (params["site_config"] or {}).items():
+        if not CONFIG_KEY.match(key):
+            errors.append("site_config: %r is not a valid config key" % key)
+        elif value is None:
+            errors.append("site_config.%s: null is not supported (removing keys is not managed)" % key)
+        elif isinstance(value, str) and value in CONVERTED_STRINGS:
+            errors.append("site_config.%s: bench would store the string %r as %s; give the typed value instead"
+                          % (key, value, "a deletion" if value == "None" else "a number or boolean"))
+        elif isinstance(value, float) and not math.isfinite(value):
+            errors.append("site_config.%s: %r cannot be stored" % (key, value))
+    if params["timeout"] is not None and params["timeout"] <= 0:
+        errors.append("timeout must be a positive number of seconds")
+    return errors
+
+
+def same_value(current, wanted):
+    """Typed comparison: 1, True and "1" are three different values."""
+    return json.dumps(current, sort_keys=True) == json.dumps(wanted, sort_keys=True)
+
+
+def shown_value(key, value):
+    return MASK if SECRET_KEY.search(key) else value
+
+
+class ErpnextSite:
+    def __init__(self, module, runner):
+        self.module = module
+        self.runner = runner
+        self.params = module.params
+        self.name = module.params["name"]
+        self.changed = False
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def read_apps(self):
+        """Installed apps [(name, version)] in order, or None when bench does not know the site."""
+        rc, stdout, stderr = self.runner.run(["--site", self.name, "list-apps"], check=False)
+        if rc != 0:
+            if "Site %s does not exist" % self.name in stdout + stderr:
+                return None
+            error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
+            raise SiteProblem("Site %s exists (sites/%s/site_config.json) but bench cannot read its apps "
+                              "(`%s` exit code %s):\n%s\n%s"
+                              % (self.name, self.name, self.runner.calls[-1], rc, error.tail,
+                                 half_created_advice(self.name, self.params["db_root_username"])))
+        apps = []
+        for line in stdout.splitlines():
+            match = APP_LINE.match(line.strip())
+            if match:
+                apps.append((match.group(1), match.group(2)))
+        if "frappe" not in [app for app, _version in apps]:
+            raise SiteProblem("Site %s exists but frappe is not installed on it (bench lists: %s). %s"
+                              % (self.name, ", ".join(app for app, _v in apps) or "nothing",
+                                 half_created_advice(self.name, self.params["db_root_username"])))
+        return apps
+
+    def read_config(self):
+        _rc, stdout, _stderr = self.runner.run(["--site", self.name, "show-config", "--format", "json"])
+        lines = stdout.splitlines()
+        start = next((index for index, line in enumerate(lines) if line.startswith("{")), None)
+        try:
+            config = json.loads("\n".join(lines[start:])) if start is not None else None
+        except ValueError:
+            config = None
+        if not isinstance(config, dict) or not isinstance(config.get(self.name), dict):
+            raise BenchError("`%s` did not print the site's config as JSON" % self.runner.calls[-1])
+        return config[self.name]
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def require(self, action, *names):
+        missing = [name for name in names if not self.params[name]]
+        if missing:
+            raise SiteProblem("%s needed to %s site %s" % (" and ".join(missing) + (" is" if len(missing) == 1 else " are"),
+                                                          action, self.name))
+
+    def create(self, apps):
+        self.require("create", "admin_password", "db_root_password")
+        self.changed = True
+        if self.module.check_mode:
+            return
+        args = ["new-site", self.name, "--admin-password", self.params["admin_password"],
+                "--db-root-username", self.params["db_root_username"],
+                "--db-root-password", self.params["db_root_password"]]
+        for app in apps:
+            args += ["--install-app", app]
+        rc, stdout, stderr = self.runner.run(args, check=False)
+        if rc == 0:
+            return
+        error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
+        if "Site %s already exists" % self.name in stdout:
+            raise SiteProblem("`%s` says the site already exists, but bench does not know it (no "
+                              "sites/%s/site_config.json): a directory sites/%s is left over from a creation that "
+                              "failed midway. After checking that no database was created for it, remove the "
+                              "directory sites/%s and run this task again." % (self.runner.calls[-1], self.name,
+                                                                               self.name, self.name))
+        raise SiteProblem("`%s` failed with exit code %s:\n%s\n%s"
+                          % (self.runner.calls[-1], rc, error.tail,
+                             half_created_advice(self.name, self.params["db_root_username"])))
+
+    def run_write(self, args):
+        self.changed = True
+        if not self.module.check_mode:
+            self.runner.run(args)
+
+    def set_config(self, key, value):
+        if isinstance(value, str):
+            options, text = [], value
+        else:
+            options, text = ["--parse"], repr(value)
+        separator = ["--"] if text.startswith("-") else []
+        self.run_write(["--site", self.name, "set-config"] + options + separator + [key, text])
+
+    # -- states -----------------------------------------------------------------------------
+
+    def present(self):
+        wanted_apps = [app for app in self.params["apps"] if app != "frappe"]
+        wanted_config = self.params["site_config"] or {}
+        apps = self.read_apps()
+        created = apps is None
+        before = {"state": "absent"} if created else {"state": "present", "apps": [app for app, _v in apps]}
+        if created:
+            self.create(wanted_apps)
+            if self.module.check_mode:
+                apps = [("frappe", None)] + [(app, None) for app in wanted_apps]
+                config = {}
+            else:
+                apps = self.read_apps()
+                config = self.read_config() if wanted_config else {}
+        else:
+            config = self.read_config() if wanted_config else {}
+            before["site_config"] = {key: shown_value(key, config[key]) for key in wanted_config if key in config}
+        installed = [app for app, _v in apps]
+        missing = [app for app in wanted_apps if app not in installed]
+        extra = [app for app in installed if app != "frappe" and app not in wanted_apps] if self.params["exclusive"] else []
+        for app in reversed(extra):
+            self.run_write(["--site", self.name, "uninstall-app", app, "--yes"])
+        for app in missing:
+            self.run_write(["--site", self.name, "install-app", app])
+        for key, value in wanted_config.items():
+            if key not in config or not same_value(config[key], value):
+                self.set_config(key, value)
+        if (missing or extra) and not self.module.check_mode:
+            apps = self.read_apps()
+        elif missing or extra:
+            apps = [(app, version) for app, version in apps if app not in extra] + [(app, None) for app in missing]
+        site = {
+            "name": self.name,
+            "apps": [{"name": app, "version": version} for app, version in apps],
+            "config_keys": sorted(wanted_config),
+            "created": created,
+        }
+        after = {"state": "present", "apps": [app for app, _v in apps],
+                 "site_config": {key: shown_value(key, value) for key, value in wanted_config.items()}}
+        return site, before, after
+
+    def absent(self):
+        apps = self.read_apps()
+        if apps is None:
+            return {}, {"state": "absent"}, {"state": "absent"}
+        self.require("drop", "db_root_password")
+        self.run_write(["drop-site", self.name, "--db-root-username", self.params["db_root_username"],
+                        "--db-root-password", self.params["db_root_password"]])
+        return {}, {"state": "present", "apps": [app for app, _v in apps]}, {"state": "absent"}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            apps=dict(type="list", elements="str", default=[]),
+            exclusive=dict(type="bool", default=False),
+            admin_password=dict(type="str", no_log=True),
+            db_root_username=dict(type="str", default="root"),
+            db_root_password=dict(type="str", no_log=True),
+            bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
+            bench_command=dict(type="list", elements="str", default=["bench"]),
+            site_config=dict(type="dict"),
+            timeout=dict(type="int", default=1800),
+        ),
+        supports_check_mode=True,
+    )
+    errors = validate(module.params)
+    if errors:
+        module.fail_json(msg="Invalid options: " + "; ".join(errors), commands=[])
+    runner = BenchRunner(module, module.params["bench_command"], module.params["bench_path"], module.params["timeout"],
+                         secrets=[module.params["admin_password"], module.params["db_root_password"]])
+    site = ErpnextSite(module, runner)
+    try:
+        if module.params["state"] == "present":
+            result, before, after = site.present()
+        else:
+            result, before, after = site.absent()
+    except (BenchError, SiteProblem) as error:
+        module.fail_json(msg=runner.mask(str(error)), commands=runner.calls)
+    output = dict(changed=site.changed, site=result, commands=runner.calls)
+    if module._diff:
+        output["diff"] = dict(before=before, after=after)
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

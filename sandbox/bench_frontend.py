@@ -1,0 +1,128 @@
+"""The web side of the sandbox bench: what a bench's nginx + gunicorn answer, per site by Host header.
+
+`python -m sandbox.bench_frontend --listen 127.0.0.1:28000 --bench DIR` from the repository root.
+It reads the stand-in bench directory (sandbox/bench_standin.py) on every request, so sites created
+or dropped by sandbox/bin/bench show up at once.
+"""
+
+import argparse
+import json
+import sys
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from sandbox import bench_standin
+
+MAX_BODY = 64 * 1024
+
+
+class FrontendHandler(BaseHTTPRequestHandler):
+    server_version = "nginx"
+    sys_version = ""
+    bench = None  # set by make_server
+
+    def log_message(self, format, *args):  # noqa: A002 (signature of the base class)
+        sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+    def _site(self):
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host.startswith("["):
+            return host
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    def _send(self, status, body, content_type="application/json"):
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _known_site(self):
+        """The requested site, or None after answering 404 like a bench does for an unknown Host."""
+        site = self._site()
+        if not bench_standin.site_exists(self.bench, site):
+            self._send(404, f"{site} does not exist", "text/html; charset=utf-8")
+            return None
+        return site
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        site = self._known_site()
+        if site is None:
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/api/method/ping":
+            self._send(200, {"message": "pong"})
+        elif path == "/app/posapp":
+            entry = bench_standin.site_database(self.bench, site)
+            if entry and "posawesome" in entry.get("installed_apps", []):
+                self._send(200, "<!DOCTYPE html><html><head><title>POS Awesome</title></head>"
+                                "<body><div id=\"app\"></div></body></html>", "text/html; charset=utf-8")
+            else:
+                self._send(404, {"exc_type": "DoesNotExistError", "message": "Page posapp not found"})
+        else:
+            self._send(404, {"exc_type": "DoesNotExistError", "message": "Not Found"})
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        site = self._known_site()
+        if site is None:
+            return
+        path = urllib.parse.urlsplit(self.path).path
+        if path != "/api/method/login":
+            self._send(404, {"exc_type": "DoesNotExistError", "message": "Not Found"})
+            return
+        form = self._read_form()
+        if form is None:
+            self._send(400, {"exc_type": "ValidationError", "message": "Invalid request body"})
+            return
+        user, password = form.get("usr"), form.get("pwd")
+        entry = bench_standin.site_database(self.bench, site)
+        if (isinstance(user, str) and isinstance(password, str) and entry and user == "Administrator"
+                and bench_standin.check_password(password, entry.get("admin_password"))):
+            self._send(200, {"message": "Logged In", "home_page": "/app", "full_name": "Administrator"})
+        else:
+            self._send(401, {"message": "Invalid login credentials", "exc_type": "AuthenticationError"})
+
+    def _read_form(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return None
+        if length < 0 or length > MAX_BODY:
+            return None
+        raw = self.rfile.read(length).decode("utf-8", errors="replace")
+        if "json" in (self.headers.get("Content-Type") or ""):
+            try:
+                data = json.loads(raw or "{}")
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+        return {key: values[-1] for key, values in urllib.parse.parse_qs(raw).items()}
+
+
+def make_server(listen, bench):
+    host, _, port = listen.rpartition(":")
+    handler = type("BoundFrontendHandler", (FrontendHandler,), {"bench": Path(bench)})
+    return ThreadingHTTPServer((host or "127.0.0.1", int(port)), handler)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m sandbox.bench_frontend", description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", required=True, help="HOST:PORT to listen on")
+    parser.add_argument("--bench", required=True, help="the bench directory (made by bench_standin.init_bench)")
+    args = parser.parse_args(argv)
+    if not args.listen.rpartition(":")[2].isdigit():
+        parser.error("--listen must be HOST:PORT")
+    server = make_server(args.listen, args.bench)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

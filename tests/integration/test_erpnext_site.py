@@ -1,0 +1,99 @@
+"""erpnext_site through ansible-playbook against the bench stand-in, and the stand-in's web frontend."""
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from sandbox import bench_standin
+from tests.conftest import ROOT, free_port, wait_for_http
+
+TARGET = ROOT / "tests" / "integration" / "targets" / "erpnext_site"
+BENCH = str(ROOT / "sandbox" / "bin" / "bench")
+
+
+@pytest.fixture
+def bench_dir(tmp_path):
+    return bench_standin.init_bench(tmp_path / "frappe-bench")
+
+
+def bench_vars(bench_dir):
+    return {"bench_dir": str(bench_dir), "bench_command": [BENCH],
+            "db_root_password": bench_standin.SANDBOX_DB_ROOT_PASSWORD}
+
+
+def test_site_lifecycle_create_repeat_add_app_check_mode_absent(ansible_playbook, bench_dir):
+    run = ansible_playbook(TARGET / "lifecycle.yml", extra_vars=bench_vars(bench_dir))
+    assert run.rc == 0, run.output
+    assert "failed=0" in run.stdout
+
+
+def test_half_created_site_is_reported_and_left_alone(ansible_playbook, bench_dir):
+    run = ansible_playbook(TARGET / "failures.yml", extra_vars=bench_vars(bench_dir))
+    assert run.rc == 0, run.output
+
+
+@pytest.fixture
+def frontend(bench_dir, tmp_path):
+    port = free_port()
+    with open(tmp_path / "frontend.log", "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "sandbox.bench_frontend", "--listen", f"127.0.0.1:{port}",
+                                    "--bench", str(bench_dir)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(url + "/api/method/ping")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def new_site(bench_dir, site, *apps):
+    args = [BENCH, "new-site", site, "--admin-password", "Adm1n-frontend-9a8b7c", "--db-root-password",
+            bench_standin.SANDBOX_DB_ROOT_PASSWORD] + [part for app in apps for part in ("--install-app", app)]
+    subprocess.run(args, cwd=bench_dir, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+
+
+def request(url, host, data=None):
+    body = None if data is None else json.dumps(data).encode()
+    headers = {"Host": host, "Content-Type": "application/json"}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_frontend_ping_answers_pong_for_an_existing_site(bench_dir, frontend):
+    new_site(bench_dir, "a.test")
+    assert request(frontend + "/api/method/ping", "a.test") == (200, '{"message": "pong"}')
+
+
+def test_frontend_ping_of_an_unknown_host_is_404_does_not_exist(frontend):
+    assert request(frontend + "/api/method/ping", "nope.test") == (404, "nope.test does not exist")
+
+
+def test_frontend_login_checks_the_admin_password(bench_dir, frontend):
+    new_site(bench_dir, "a.test")
+    status, body = request(frontend + "/api/method/login", "a.test", {"usr": "Administrator", "pwd": "Adm1n-frontend-9a8b7c"})
+    assert status == 200 and json.loads(body)["message"] == "Logged In"
+    status, body = request(frontend + "/api/method/login", "a.test", {"usr": "Administrator", "pwd": "wrong"})
+    assert status == 401 and json.loads(body)["message"] == "Invalid login credentials"
+
+
+def test_frontend_posapp_needs_posawesome_installed(bench_dir, frontend):
+    new_site(bench_dir, "a.test", "erpnext")
+    new_site(bench_dir, "b.test", "erpnext", "posawesome")
+    assert request(frontend + "/app/posapp", "a.test")[0] == 404
+    assert request(frontend + "/app/posapp", "b.test")[0] == 200
+
+
+def test_frontend_bad_login_body_is_a_clean_400(bench_dir, frontend):
+    new_site(bench_dir, "a.test")
+    request_ = urllib.request.Request(frontend + "/api/method/login", data=b"{not json",
+                                      headers={"Host": "a.test", "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request_, timeout=10)
+    assert error.value.code == 400 and "Traceback" not in error.value.read().decode()
