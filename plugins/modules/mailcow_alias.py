@@ -1,0 +1,215 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, SecureNexus engineering
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mailcow_alias
+short_description: Manage mail aliases on a Mailcow server
+version_added: 0.1.0
+description:
+  - Create, update or delete an alias (forwarding address) through the Mailcow API.
+  - The alias is identified by its address; only the options you set are compared and changed.
+author:
+  - SecureNexus engineering (@securenexus)
+extends_documentation_fragment:
+  - securenexus.provisioning._mailcow
+  - securenexus.provisioning._mailcow.ATTRIBUTES
+  - securenexus.provisioning._mailcow.ACTION_GROUP
+options:
+  address:
+    description:
+      - The address of the alias, or V(@domain) for a catch-all. Compared case-insensitively.
+      - Its domain must exist in Mailcow, and it must not be the address of a mailbox.
+    type: str
+    required: true
+  goto:
+    description:
+      - The destinations, as a set of addresses (order and case do not matter). Required to create the alias.
+      - The special destinations V(null@localhost) (discard), V(spam@localhost) (learn as spam) and
+        V(ham@localhost) (learn as ham) are written as Mailcow shows them, and must be the only entry.
+    type: list
+    elements: str
+  active:
+    description:
+      - Whether the alias delivers mail. V(true) on creation when not set (the Mailcow API itself would
+        create an inactive alias).
+    type: bool
+  sogo_visible:
+    description:
+      - Whether the destination mailboxes can send as this alias in SOGo. V(true) on creation when not set.
+    type: bool
+  state:
+    description:
+      - V(present) creates or updates the alias, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: securenexus.provisioning.mailcow_alias_info
+  - module: securenexus.provisioning.mailcow_mailbox
+"""
+
+EXAMPLES = r"""
+- name: Provision aliases
+  module_defaults:
+    group/securenexus.provisioning.mailcow:
+      api_url: https://mail.example.org
+      api_key: "{{ vault_mailcow_api_key }}"
+  block:
+    - name: Forward support@ to two mailboxes
+      securenexus.provisioning.mailcow_alias:
+        address: support@byrne-accounts.org
+        goto:
+          - demo@byrne-accounts.org
+          - office@byrne-accounts.org
+
+    - name: Discard mail to an old address
+      securenexus.provisioning.mailcow_alias:
+        address: noreply@byrne-accounts.org
+        goto: [null@localhost]
+
+    - name: Delete an alias
+      securenexus.provisioning.mailcow_alias:
+        address: old@byrne-accounts.org
+        state: absent
+"""
+
+RETURN = r"""
+alias:
+  description:
+    - The alias as Mailcow has it after the task. In check mode, the predicted alias.
+    - An empty dict when the alias is absent.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Mailcow's id of the alias; V(null) for an alias predicted in check mode.
+      type: int
+      sample: 7
+    address:
+      description: The address, lower-case.
+      type: str
+      sample: support@byrne-accounts.org
+    goto:
+      description: The destinations, sorted and lower-case.
+      type: list
+      elements: str
+      sample: [demo@byrne-accounts.org, office@byrne-accounts.org]
+    active:
+      description: Whether the alias is active.
+      type: bool
+      sample: true
+    sogo_visible:
+      description: Whether the alias is visible in SOGo.
+      type: bool
+      sample: true
+diff:
+  description: The alias before and after the task (empty dicts for an absent alias).
+  returned: when run with C(--diff)
+  type: dict
+  contains:
+    before:
+      description: The alias before the task.
+      type: dict
+      sample: {id: 7, address: support@byrne-accounts.org, goto: [demo@byrne-accounts.org], active: true,
+               sogo_visible: true}
+    after:
+      description: The alias after the task (predicted in check mode).
+      type: dict
+      sample: {id: 7, address: support@byrne-accounts.org, goto: [demo@byrne-accounts.org, office@byrne-accounts.org],
+               active: true, sogo_visible: true}
+"""
+
+from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    SPECIAL_DESTINATIONS,
+    Resource,
+    ResourceError,
+    Write,
+    address_list,
+    is_address,
+    lower,
+    read_alias,
+    require_address,
+    run_module,
+    to_api,
+)
+
+ARGUMENT_SPEC = dict(
+    address=dict(type="str", required=True),
+    goto=dict(type="list", elements="str"),
+    active=dict(type="bool"),
+    sogo_visible=dict(type="bool"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
+
+def goto_attr(goto):
+    """Mailcow takes goto as one comma-joined string (a JSON list crashes it); specials only as flags."""
+    if goto[0] in SPECIAL_DESTINATIONS:
+        return {SPECIAL_DESTINATIONS[goto[0]]: 1}
+    return {"goto": ",".join(goto)}
+
+
+class Alias(Resource):
+    kind = "alias"
+
+    def identity(self):
+        return lower(self.params["address"])
+
+    def validate(self):
+        require_address("address", self.identity(), allow_catch_all=True)
+        goto = self.params["goto"]
+        if goto is None:
+            return
+        targets = address_list(goto)
+        if not targets:
+            raise ResourceError("goto must contain at least one address")
+        for target in targets:
+            if target not in SPECIAL_DESTINATIONS and not is_address(target):
+                raise ResourceError("goto: %r is not an e-mail address" % target)
+        if len(targets) > 1 and any(t in SPECIAL_DESTINATIONS for t in targets):
+            raise ResourceError("goto: %s must be the only destination" % " / ".join(
+                t for t in targets if t in SPECIAL_DESTINATIONS))
+        if self.identity() in targets:
+            raise ResourceError("goto: an alias cannot point to itself (%s)" % self.identity())
+
+    def read(self, client, ident):
+        return read_alias(client, ident)
+
+    def desired(self):
+        wanted = {o: self.params[o] for o in ("active", "sogo_visible") if self.params[o] is not None}
+        if self.params["goto"] is not None:
+            wanted["goto"] = address_list(self.params["goto"])
+        return wanted
+
+    def plan_create(self, client, ident, desired):
+        if "goto" not in desired:
+            raise ResourceError("cannot create alias %s: goto is required to create an alias" % ident)
+        predicted = dict({"id": None, "address": ident, "active": True, "sogo_visible": True}, **desired)
+        body = dict(to_api({k: predicted[k] for k in ("address", "active", "sogo_visible")}),
+                    **goto_attr(predicted["goto"]))
+        return predicted, [Write("add/alias", body, "create")]
+
+    def plan_update(self, client, ident, current, delta, secrets):
+        attr = to_api({k: v for k, v in delta.items() if k != "goto"})
+        goto = delta.get("goto", current["goto"])
+        # Mailcow silently drops an edit of an alias with a special destination unless the destination
+        # is sent again. An ordinary goto is sent only when it changes: sending it drops sender ACLs.
+        if "goto" in delta or (goto and goto[0] in SPECIAL_DESTINATIONS):
+            attr.update(goto_attr(goto))
+        return [Write("edit/alias", {"items": [str(current["id"])], "attr": attr}, "update")]
+
+    def plan_delete(self, client, ident, current):
+        return [Write("delete/alias", [str(current["id"])], "delete")], []
+
+
+def main():
+    run_module(Alias, ARGUMENT_SPEC)
+
+
+if __name__ == "__main__":
+    main()
