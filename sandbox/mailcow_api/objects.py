@@ -1,0 +1,927 @@
+"""Mailcow's business functions for domains, mailboxes, aliases and DKIM.
+
+Each handler appends Mailcow's message entries ({type, log, msg}) to `call.messages` in the
+order the real code produces them, and checks its input in the real code's order: the first
+failing check decides the reply. Quotas are MiB on input and in messages, bytes on GET.
+"""
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import re
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import php
+
+MIB = 1048576
+# Quotas in MiB whose byte value still fits MySQL's (and SQLite's) signed 64-bit integers.
+MAX_QUOTA_MIB = php.PHP_INT_MAX // MIB
+TAG_LIMIT = 26
+PASSWORD_MIN_LENGTH = 6
+SPECIAL_GOTOS = (("goto_null", "null@localhost"), ("goto_spam", "spam@localhost"), ("goto_ham", "ham@localhost"))
+
+# The shipped "Default" domain and mailbox templates (Mailcow 2024-01 and later).
+DOMAIN_TEMPLATE = {"aliases": 400, "mailboxes": 10, "defquota": 3072, "maxquota": 10240, "quota": 10240,
+                   "active": 1, "gal": 1, "backupmx": 0, "relay_all_recipients": 0, "relay_unknown_only": 0,
+                   "key_size": 2048, "dkim_selector": "dkim"}
+MAILBOX_FLAGS = {"force_pw_update": 0, "force_tfa": 0, "tls_enforce_in": 0, "tls_enforce_out": 0,
+                 "sogo_access": 1, "imap_access": 1, "pop3_access": 1, "smtp_access": 1, "sieve_access": 1,
+                 "eas_access": 1, "dav_access": 1}
+PROTOCOLS = ("imap", "pop3", "smtp", "sieve", "eas", "dav")
+QUARANTINE_CATEGORIES = ("add_header", "reject", "all")
+RL_FRAMES = ("s", "m", "h", "d")
+
+
+class PhpCrash(Exception):
+    """A PHP TypeError swallowed by Mailcow's exception handler: HTTP 200, empty body.
+
+    Whatever the request had written before the crash stays written.
+    """
+
+    keep_changes = True
+
+
+def now():
+    return datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def number(value):
+    """A MiB figure in a message: an int when whole, like PHP's int/int division."""
+    return int(value) if float(value).is_integer() else value
+
+
+def string_arg(value):
+    """An argument a PHP string function receives; an array there is a TypeError."""
+    if isinstance(value, (list, dict)):
+        raise PhpCrash
+    return php.to_string(value)
+
+
+def idn_to_ascii(name):
+    """idn_to_ascii(strtolower(trim($name))): punycode, lower case; the raw text if impossible."""
+    name = string_arg(name).strip().lower()
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
+
+
+def idn_to_utf8(name):
+    try:
+        return name.encode("ascii").decode("idna")
+    except UnicodeError:
+        return name
+
+
+_DOMAIN = re.compile(r"[a-z\d](-*[a-z\d])*(\.[a-z\d](-*[a-z\d])*)*", re.I)
+_DOMAIN_LABELS = re.compile(r"[^.]{1,63}(\.[^.]{1,63})*")
+
+
+def valid_domain_name(name):
+    return bool(name) and bool(_DOMAIN.fullmatch(name)) and len(name) <= 253 and bool(_DOMAIN_LABELS.fullmatch(name))
+
+
+def hash_password(password):
+    """Mailcow's default scheme, {SSHA256}: salted, never the plain text."""
+    salt = os.urandom(8)
+    digest = hashlib.sha256(password.encode() + salt).digest()
+    return "{SSHA256}" + base64.b64encode(digest + salt).decode()
+
+
+def check_password(password, stored):
+    raw = base64.b64decode(stored.removeprefix("{SSHA256}"))
+    digest, salt = raw[:32], raw[32:]
+    return hashlib.sha256(password.encode() + salt).digest() == digest
+
+
+def masked(data):
+    """The request as Mailcow logs it: passwords replaced by "*"."""
+    if not isinstance(data, dict):
+        return php.php_value(data)
+    return php.php_value({key: "*" if key in ("password", "password2") else value for key, value in data.items()})
+
+
+class Call:
+    """One API call: the caller's rights and the messages Mailcow collects in the session."""
+
+    def __init__(self, authenticated):
+        self.authenticated = authenticated
+        self.messages = []
+
+    def say(self, kind, log, msg):
+        self.messages.append({"type": kind, "log": log, "msg": msg})
+
+
+def text_of(data, key, default=""):
+    value = data.get(key, default) if isinstance(data, dict) else default
+    return default if value is None else value
+
+
+# ----------------------------------------------------------------------------------------------
+# Shared lookups
+
+
+def domain_row(conn, name):
+    return conn.execute("SELECT * FROM domain WHERE domain = ?", (name,)).fetchone()
+
+
+def domain_usage(conn, name):
+    """(mailbox count, allocated quota bytes, largest mailbox quota bytes, alias count) of a domain."""
+    mailboxes = conn.execute("SELECT COUNT(*), COALESCE(SUM(quota), 0), COALESCE(MAX(quota), 0) FROM mailbox "
+                             "WHERE domain = ?", (name,)).fetchone()
+    aliases = conn.execute("SELECT COUNT(*) FROM alias WHERE domain = ? AND is_mailbox = 0", (name,)).fetchone()[0]
+    return mailboxes[0], mailboxes[1], mailboxes[2], aliases
+
+
+def alias_by_key(conn, key):
+    """Mailcow's `(id = X OR address = X) AND address != goto`, with MySQL's comparisons.
+
+    The address matches case-insensitively; a key with leading digits is also compared with the
+    numeric id (MySQL casts '1info@x.tld' to 1), and the row with the lower id comes first.
+    """
+    if isinstance(key, (list, dict)):
+        return None
+    key = php.to_string(key)
+    rows = []
+    numeric = re.match(r"\s*(\d+)(?![\d.eE])", key)
+    if numeric and int(numeric.group(1)) <= php.PHP_INT_MAX:
+        rows += conn.execute("SELECT * FROM alias WHERE id = ? AND is_mailbox = 0", (int(numeric.group(1)),)).fetchall()
+    rows += conn.execute("SELECT * FROM alias WHERE address = ? AND is_mailbox = 0", (key,)).fetchall()
+    return min(rows, key=lambda row: row["id"]) if rows else None
+
+
+def set_gotos(conn, alias_id, gotos):
+    conn.execute("DELETE FROM alias_goto WHERE alias_id = ?", (alias_id,))
+    conn.executemany("INSERT OR IGNORE INTO alias_goto (alias_id, goto) VALUES (?, ?)",
+                     [(alias_id, goto) for goto in gotos])
+
+
+def tags_of(conn, table, column, key):
+    return [row[0] for row in conn.execute(f"SELECT tag FROM {table} WHERE {column} = ? ORDER BY rowid",  # noqa: S608
+                                           (key,))]
+
+
+def rl_object(value, frame):
+    return {"value": value, "frame": frame} if value else False
+
+
+def save_rate_limit(call, conn, kind, name, data):
+    """The rate-limit edit Mailcow runs inside add/domain and add/mailbox."""
+    value = text_of(data, "rl_value", "")
+    frame = text_of(data, "rl_frame", "s")
+    log = ["ratelimit", "edit", kind, {"object": name, "rl_frame": frame, "rl_value": value}]
+    if frame not in RL_FRAMES:
+        call.say("danger", log, "rl_timeframe")
+        return
+    table, column = ("domain", "domain") if kind == "domain" else ("mailbox", "username")
+    stored = str(php.intval(value)) if not php.empty(value) else None
+    conn.execute(f"UPDATE {table} SET rl_value = ?, rl_frame = ? WHERE {column} = ?",  # noqa: S608
+                 (stored, frame if stored else None, name))
+    call.say("success", log, ["rl_saved", name])
+
+
+# ----------------------------------------------------------------------------------------------
+# Domains
+
+
+def domain_details(row, usage, tags, mailbox_details=None):
+    count, allocated, _largest, aliases = usage
+    max_new = max(0, min(row["quota"] * MIB - allocated, row["maxquota"] * MIB))
+    details = {
+        "max_new_mailbox_quota": max_new,
+        "def_new_mailbox_quota": min(max_new, row["defquota"] * MIB),
+        "quota_used_in_domain": str(allocated),
+        "bytes_total": 0,
+        "msgs_total": 0,
+        "mboxes_in_domain": count,
+        "mboxes_left": row["mailboxes"] - count,
+        "domain_name": row["domain"],
+        "domain_h_name": idn_to_utf8(row["domain"]),
+        "description": row["description"],
+        "max_num_aliases_for_domain": row["aliases"],
+        "max_num_mboxes_for_domain": row["mailboxes"],
+        "def_quota_for_mbox": row["defquota"] * MIB,
+        "max_quota_for_mbox": row["maxquota"] * MIB,
+        "max_quota_for_domain": row["quota"] * MIB,
+        "relayhost": str(row["relayhost"]),
+        "backupmx": row["backupmx"],
+        "backupmx_int": row["backupmx"],
+        "gal": row["gal"],
+        "gal_int": row["gal"],
+        "rl": rl_object(row["rl_value"], row["rl_frame"]),
+        "active": row["active"],
+        "active_int": row["active"],
+        "relay_all_recipients": row["relay_all_recipients"],
+        "relay_all_recipients_int": row["relay_all_recipients"],
+        "relay_unknown_only": row["relay_unknown_only"],
+        "relay_unknown_only_int": row["relay_unknown_only"],
+        "created": row["created"],
+        "modified": row["modified"],
+        "aliases_in_domain": aliases,
+        "aliases_left": row["aliases"] - aliases,
+        "domain_admins": "-",
+    }
+    if tags:
+        details["tags"] = tags
+    return details
+
+
+def get_domain(conn, name):
+    row = domain_row(conn, idn_to_ascii(name)) if name else None
+    if row is None:
+        return {}
+    return domain_details(row, domain_usage(conn, row["domain"]), tags_of(conn, "domain_tag", "domain", row["domain"]))
+
+
+def tag_filter(tags_param):
+    return [tag for tag in tags_param.split(",") if tag] if tags_param is not None else None
+
+
+def get_domains(conn, tags_param=None):
+    wanted = tag_filter(tags_param)
+    mailboxes = {row[0]: row[1:] for row in conn.execute(
+        "SELECT domain, COUNT(*), SUM(quota), MAX(quota) FROM mailbox GROUP BY domain")}
+    aliases = dict(conn.execute("SELECT domain, COUNT(*) FROM alias WHERE is_mailbox = 0 GROUP BY domain").fetchall())
+    tags = {}
+    for domain, tag in conn.execute("SELECT domain, tag FROM domain_tag ORDER BY rowid"):
+        tags.setdefault(domain, []).append(tag)
+    result = []
+    for row in conn.execute("SELECT * FROM domain ORDER BY domain"):
+        name = row["domain"]
+        if wanted is not None and not any(w in tag for w in wanted for tag in tags.get(name, [])):
+            continue
+        count, allocated, largest = mailboxes.get(name, (0, 0, 0))
+        result.append(domain_details(row, (count, allocated, largest, aliases.get(name, 0)), tags.get(name, [])))
+    return result
+
+
+def _tag_list(value):
+    if value is None:
+        return []
+    return [php.to_string(tag) for tag in (value if isinstance(value, list) else [value])]
+
+
+def _add_tags(call, conn, table, column, key, tags, log, strict):
+    """Append tags; a duplicate kills a domain request (PDO exception), a mailbox one ignores it."""
+    existing = len(tags_of(conn, table, column, key))
+    for tag in tags:
+        if existing >= TAG_LIMIT:
+            call.say("warning", log, "tag_limit_exceeded")
+            return
+        exists = conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ? AND tag = ?", (key, tag)).fetchone()  # noqa: S608
+        if exists:
+            if strict:
+                raise PhpCrash
+            continue
+        conn.execute(f"INSERT INTO {table} ({column}, tag) VALUES (?, ?)", (key, tag))  # noqa: S608
+        existing += 1
+
+
+def add_domain(call, conn, data, dkim):
+    log = ["mailbox", "add", "domain", masked(data), None]
+    data = data if isinstance(data, dict) else {}
+    if not call.authenticated:
+        call.say("danger", log, "access_denied")
+        return
+    values = {key: php.intval(data[key]) if key in data else default
+              for key, default in DOMAIN_TEMPLATE.items() if key != "dkim_selector"}
+    for key in ("defquota", "maxquota", "quota"):
+        values[key] = min(values[key], MAX_QUOTA_MIB)
+    if values["relay_unknown_only"]:
+        values["backupmx"] = values["relay_all_recipients"] = 1
+    if values["relay_all_recipients"]:
+        values["backupmx"] = 1
+    if values["defquota"] > values["maxquota"]:
+        call.say("danger", log, "mailbox_defquota_exceeds_mailbox_maxquota")
+        return
+    if values["maxquota"] > values["quota"]:
+        call.say("danger", log, "mailbox_quota_exceeds_domain_quota")
+        return
+    if values["defquota"] == 0:
+        call.say("danger", log, "defquota_empty")
+        return
+    if values["maxquota"] == 0:
+        call.say("danger", log, "maxquota_empty")
+        return
+    name = idn_to_ascii(data.get("domain", ""))
+    if not valid_domain_name(name):
+        call.say("danger", log, "domain_invalid")
+        return
+    if domain_row(conn, name):
+        call.say("danger", log, ["domain_exists", name])
+        return
+    description = php.to_string(data["description"]) if not php.empty(data.get("description")) else name
+    stamp = now()
+    conn.execute(
+        "INSERT INTO domain (domain, description, aliases, mailboxes, defquota, maxquota, quota, active, gal, backupmx,"
+        " relay_all_recipients, relay_unknown_only, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (name, description, values["aliases"], values["mailboxes"], values["defquota"], values["maxquota"],
+         values["quota"], values["active"], values["gal"], values["backupmx"], values["relay_all_recipients"],
+         values["relay_unknown_only"], stamp))
+    tags = _tag_list(data.get("tags"))
+    if len(set(tags)) != len(tags):
+        raise PhpCrash
+    _add_tags(call, conn, "domain_tag", "domain", name, tags, log, strict=True)
+    if not php.empty(data.get("rl_value")) and not php.empty(data.get("rl_frame")):
+        save_rate_limit(call, conn, "domain", name, data)
+    selector = data.get("dkim_selector", DOMAIN_TEMPLATE["dkim_selector"])
+    if not php.empty(values["key_size"]) and not php.empty(selector):
+        if conn.execute("SELECT 1 FROM dkim WHERE domain = ?", (name,)).fetchone():
+            call.say("success", log, "domain_add_dkim_available")
+        else:
+            add_dkim(call, conn, {"key_size": values["key_size"], "dkim_selector": selector, "domains": name}, dkim)
+    call.say("success", log, ["domain_added", name])
+
+
+def edit_domain(call, conn, items, attr):
+    log = ["mailbox", "edit", "domain", masked({"domain": items, **attr}), None]
+    for item in items:
+        name = idn_to_ascii(item)
+        row = domain_row(conn, name) if valid_domain_name(name) else None
+        if row is None:
+            call.say("danger", log, "domain_invalid")
+            continue
+        new = dict(row)
+        for key in ("active", "backupmx", "gal", "relay_all_recipients", "relay_unknown_only", "relayhost"):
+            if key in attr:
+                new[key] = php.intval(attr[key])
+        if new["relay_unknown_only"]:
+            new["backupmx"] = new["relay_all_recipients"] = 1
+        if new["relay_all_recipients"]:
+            new["backupmx"] = 1
+        for key in ("mailboxes", "defquota"):
+            if key in attr and attr[key] != "":
+                new[key] = php.intval(attr[key])
+        for key in ("aliases", "maxquota", "quota"):
+            if not php.empty(attr.get(key)):
+                new[key] = php.intval(attr[key])
+        for key in ("defquota", "maxquota", "quota"):
+            new[key] = min(new[key], MAX_QUOTA_MIB)
+        if not php.empty(attr.get("description")):
+            new["description"] = php.to_string(attr["description"])
+        count, allocated, largest, aliases = domain_usage(conn, name)
+        if new["defquota"] > new["maxquota"]:
+            call.say("danger", log, "mailbox_defquota_exceeds_mailbox_maxquota")
+            continue
+        if new["defquota"] == 0:
+            call.say("danger", log, "defquota_empty")
+            continue
+        if new["maxquota"] > new["quota"]:
+            call.say("danger", log, "mailbox_quota_exceeds_domain_quota")
+            continue
+        if new["maxquota"] == 0:
+            call.say("danger", log, "maxquota_empty")
+            continue
+        if new["maxquota"] * MIB < largest:
+            call.say("danger", log, ["max_quota_in_use", str(number(largest / MIB))])
+            continue
+        if new["quota"] * MIB < allocated:
+            call.say("danger", log, ["domain_quota_m_in_use", str(number(allocated / MIB))])
+            continue
+        if new["mailboxes"] < count:
+            call.say("danger", log, ["mailboxes_in_use", count])
+            continue
+        if new["aliases"] < aliases:
+            call.say("danger", log, ["aliases_in_use", aliases])
+            continue
+        columns = ("description", "aliases", "mailboxes", "defquota", "maxquota", "quota", "active", "gal",
+                   "backupmx", "relay_all_recipients", "relay_unknown_only", "relayhost")
+        if any(new[column] != row[column] for column in columns):
+            conn.execute("UPDATE domain SET " + ", ".join(f"{column} = ?" for column in columns)
+                         + ", modified = ? WHERE domain = ?", (*[new[c] for c in columns], now(), name))
+        if "tags" in attr:
+            _add_tags(call, conn, "domain_tag", "domain", name, _tag_list(attr["tags"]), log, strict=True)
+        call.say("success", log, ["domain_modified", name])
+
+
+def delete_domains(call, conn, items):
+    log = ["mailbox", "delete", "domain", masked({"domain": items}), None]
+    for item in php.as_list(items):
+        name = idn_to_ascii(item)
+        if not valid_domain_name(name):
+            call.say("danger", log, "domain_invalid")
+            continue
+        if conn.execute("SELECT 1 FROM mailbox WHERE domain = ? LIMIT 1", (name,)).fetchone():
+            call.say("danger", log, ["domain_not_empty", name])
+            continue
+        conn.execute("DELETE FROM alias WHERE domain = ?", (name,))
+        conn.execute("DELETE FROM domain WHERE domain = ?", (name,))
+        call.say("success", log, ["domain_removed", name])
+
+
+def delete_domain_tags(call, conn, name, tags):
+    log = ["mailbox", "delete", "tags_domain", masked({"tags": tags, "domain": name}), None]
+    name = idn_to_ascii(name)
+    if not domain_row(conn, name):
+        call.say("danger", log, "access_denied")
+        return
+    for tag in tags:
+        conn.execute("DELETE FROM domain_tag WHERE domain = ? AND tag = ?", (name, php.to_string(tag)))
+    call.say("success", log, ["domain_modified", name])
+
+
+# ----------------------------------------------------------------------------------------------
+# Mailboxes
+
+
+def _percent(quota, used):
+    if not quota:
+        return "- ", "info"
+    percent = round(used / quota * 100)
+    return percent, "danger" if percent >= 95 else "warning" if percent >= 80 else "success"
+
+
+def mailbox_details(row, domain, allocated, tags, reduced=False):
+    percent, percent_class = _percent(row["quota"], 0)
+    rl = rl_object(row["rl_value"], row["rl_frame"])
+    details = {
+        "username": row["username"], "active": row["active"], "active_int": row["active"], "domain": row["domain"],
+        "name": row["name"], "local_part": row["local_part"], "quota": row["quota"], "messages": 0,
+        "attributes": json.loads(row["attributes"]), "custom_attributes": [], "quota_used": 0,
+        "percent_in_use": percent, "created": row["created"], "modified": row["modified"], "authsource": "mailcow",
+        "percent_class": percent_class, "last_imap_login": 0, "last_smtp_login": 0, "last_pop3_login": 0,
+        "last_sso_login": 0,
+    }
+    if not reduced:
+        details.update({
+            "max_new_quota": max(0, min(domain["maxquota"] * MIB, domain["quota"] * MIB - allocated + row["quota"])),
+            "spam_aliases": 0, "pushover_active": 0,
+            "rl": rl or rl_object(domain["rl_value"], domain["rl_frame"]),
+            "rl_scope": "mailbox" if rl else "domain", "is_relayed": 0, "sender_acl": [],
+        })
+    if tags:
+        details["tags"] = tags
+    return details
+
+
+def _mailbox_list(conn, where, params, reduced, tags_param=None):
+    wanted = tag_filter(tags_param)
+    rows = conn.execute(f"SELECT * FROM mailbox {where}", params).fetchall()  # noqa: S608
+    domains, allocated, result = {}, {}, []
+    for row in rows:
+        name = row["domain"]
+        if name not in domains:
+            domains[name] = domain_row(conn, name)
+            allocated[name] = domain_usage(conn, name)[1]
+        tags = tags_of(conn, "mailbox_tag", "username", row["username"])
+        if wanted is not None and not any(w in tag for w in wanted for tag in tags):
+            continue
+        result.append(mailbox_details(row, domains[name], allocated[name], tags, reduced))
+    return result
+
+
+def get_mailbox(conn, username):
+    rows = _mailbox_list(conn, "WHERE username = ?", (php.to_string(username),), False)
+    return rows[0] if rows else {}
+
+
+def get_mailboxes(conn, domains, reduced, tags_param=None):
+    """all[/d1,d2]: per listed domain; a domain that does not exist yields every mailbox."""
+    if not domains:
+        return _mailbox_list(conn, "ORDER BY domain, username", (), reduced, tags_param)
+    result = []
+    for name in domains.split(","):
+        name = idn_to_ascii(name)
+        if domain_row(conn, name):
+            result += _mailbox_list(conn, "WHERE domain = ? ORDER BY username", (name,), reduced, tags_param)
+        else:
+            result += _mailbox_list(conn, "ORDER BY username", (), reduced, tags_param)
+    return result
+
+
+def get_mailboxes_like(conn, pattern, tags_param):
+    """get/mailbox/<text>?tags=: domain and tags matched as substrings, a list even when empty."""
+    return _mailbox_list(conn, "WHERE domain LIKE ? ORDER BY username", (f"%{pattern}%",), False, tags_param)
+
+
+def password_check(call, password, password2):
+    log = ["password_check", None, None]
+    if php.empty(password) or php.empty(password2):
+        call.say("danger", log, "password_complexity")
+        return False
+    if php.to_string(password) != php.to_string(password2):
+        call.say("danger", log, "password_mismatch")
+        return False
+    if len(php.to_string(password).encode()) < PASSWORD_MIN_LENGTH:
+        call.say("danger", log, "password_complexity")
+        return False
+    return True
+
+
+def _flags_from(data, base):
+    flags = dict(base)
+    for key in flags:
+        if key in data:
+            flags[key] = php.intval(data[key])
+    if isinstance(data.get("protocol_access"), list):
+        wanted = {php.to_string(p) for p in data["protocol_access"]}
+        for protocol in PROTOCOLS:
+            flags[f"{protocol}_access"] = int(protocol in wanted)
+    return flags
+
+
+def add_mailbox(call, conn, data):
+    log = ["mailbox", "add", "mailbox", masked(data), None]
+    data = data if isinstance(data, dict) else {}
+    local_part = string_arg(data.get("local_part", "")).strip().lower()
+    name = idn_to_ascii(data.get("domain", ""))
+    username = f"{local_part}@{name}"
+    quota_m = min(php.intval(data.get("quota", 0)), MAX_QUOTA_MIB)
+    if not local_part or not php.valid_email(username):
+        call.say("danger", log, "mailbox_invalid")
+        return
+    if quota_m == 0 and not call.authenticated:
+        call.say("danger", log, "unlimited_quota_acl")
+        return
+    category = php.to_string(data.get("quarantine_category", "reject"))
+    if category not in QUARANTINE_CATEGORIES:
+        call.say("danger", log, "quarantine_category_invalid")
+        return
+    if not valid_domain_name(name):
+        call.say("danger", log, "domain_invalid")
+        return
+    domain = domain_row(conn, name)
+    if domain is None or not call.authenticated:
+        call.say("danger", log, "access_denied")
+        return
+    if conn.execute("SELECT 1 FROM mailbox WHERE username = ?", (username,)).fetchone():
+        call.say("danger", log, ["object_exists", username])
+        return
+    if conn.execute("SELECT 1 FROM alias WHERE address = ?", (username,)).fetchone():
+        call.say("danger", log, ["is_alias", username])
+        return
+    if not password_check(call, data.get("password"), data.get("password2")):
+        return
+    count, allocated, _largest, _aliases = domain_usage(conn, name)
+    if count >= domain["mailboxes"]:
+        call.say("danger", log, ["max_mailbox_exceeded", count, domain["mailboxes"]])
+        return
+    if quota_m != 0 and quota_m > domain["maxquota"]:
+        call.say("danger", log, ["mailbox_quota_exceeded", domain["maxquota"]])
+        return
+    if quota_m != 0 and allocated + quota_m * MIB > domain["quota"] * MIB:
+        call.say("danger", log, ["mailbox_quota_left_exceeded", number((domain["quota"] * MIB - allocated) / MIB)])
+        return
+    stamp = now()
+    attributes = {key: str(value) for key, value in _flags_from(data, MAILBOX_FLAGS).items()}
+    attributes.update({"relayhost": str(php.intval(data.get("relayhost", 0))), "passwd_update": stamp,
+                       "mailbox_format": "maildir:",
+                       "quarantine_notification": php.to_string(data.get("quarantine_notification", "hourly")),
+                       "quarantine_category": category, "attribute_hash": ""})
+    display = php.to_string(data.get("name", "")).strip()
+    display = display[1:-1] if display.startswith("<") and display.endswith(">") else display
+    conn.execute("INSERT INTO mailbox (username, local_part, domain, name, password, quota, active, attributes,"
+                 " created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (username, local_part, name, display, hash_password(php.to_string(data["password"])), quota_m * MIB,
+                  php.intval(data.get("active", 1)), json.dumps(attributes), stamp, stamp))
+    cursor = conn.execute("INSERT INTO alias (address, goto, domain, is_mailbox, active, sogo_visible, internal,"
+                          " sender_allowed, created) VALUES (?, ?, ?, 1, ?, 1, 0, 1, ?)",
+                          (username, username, name, min(1, php.intval(data.get("active", 1))), stamp))
+    set_gotos(conn, cursor.lastrowid, [username])
+    if isinstance(data.get("tags"), list):
+        _add_tags(call, conn, "mailbox_tag", "username", username, _tag_list(data["tags"]), log, strict=False)
+    save_rate_limit(call, conn, "mailbox", username, data)
+    call.say("success", log, ["mailbox_added", username])
+
+
+def edit_mailbox(call, conn, items, attr):
+    log = ["mailbox", "edit", "mailbox", masked({"username": items, **attr}), None]
+    for item in items:
+        username = php.to_string(item) if not isinstance(item, (list, dict)) else ""
+        if not php.valid_email(username):
+            call.say("danger", log, ["username_invalid", item])
+            continue
+        row = conn.execute("SELECT * FROM mailbox WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            call.say("danger", log, "access_denied")
+            continue
+        domain = domain_row(conn, row["domain"])
+        quota = row["quota"]
+        if "quota" in attr and attr["quota"] != "":
+            quota = min(php.intval(attr["quota"]), MAX_QUOTA_MIB) * MIB
+            allocated = domain_usage(conn, row["domain"])[1]
+            max_new = max(0, min(domain["maxquota"] * MIB, domain["quota"] * MIB - allocated + row["quota"]))
+            if quota != 0 and quota > max_new:
+                call.say("danger", log, ["mailbox_quota_left_exceeded", number(max_new / MIB)])
+                continue
+        attributes = json.loads(row["attributes"])
+        password = None
+        if not php.empty(attr.get("password")):
+            if not password_check(call, attr.get("password"), attr.get("password2")):
+                continue
+            password = hash_password(php.to_string(attr["password"]))
+            attributes["passwd_update"] = now()
+        flags = _flags_from(attr, {key: php.intval(attributes[key]) for key in MAILBOX_FLAGS
+                                   if key not in ("tls_enforce_in", "tls_enforce_out")})
+        attributes.update({key: str(value) for key, value in flags.items()})
+        if "relayhost" in attr:
+            attributes["relayhost"] = str(php.intval(attr["relayhost"]))
+        attributes["attribute_hash"] = php.to_string(attr.get("attribute_hash", ""))
+        attributes["recovery_email"] = (php.to_string(attr["pw_recovery_email"]) if "pw_recovery_email" in attr
+                                        else attributes.get("recovery_email"))
+        active = php.intval(attr["active"]) if "active" in attr else row["active"]
+        display = php.to_string(attr["name"]) if not php.empty(attr.get("name")) else row["name"]
+        changed = (active, display, quota, json.dumps(attributes)) != (row["active"], row["name"], row["quota"],
+                                                                      row["attributes"]) or password
+        if changed:
+            conn.execute("UPDATE mailbox SET active = ?, name = ?, quota = ?, attributes = ?, modified = ?"
+                         + (", password = ?" if password else "") + " WHERE username = ?",
+                         (active, display, quota, json.dumps(attributes), now(),
+                          *([password] if password else []), row["username"]))
+            conn.execute("UPDATE alias SET active = ? WHERE address = ? AND is_mailbox = 1",
+                         (min(1, active), row["username"]))
+        if "tags" in attr:
+            _add_tags(call, conn, "mailbox_tag", "username", row["username"], _tag_list(attr["tags"]), log, strict=False)
+        call.say("success", log, ["mailbox_modified", item])
+
+
+def delete_mailboxes(call, conn, items):
+    log = ["mailbox", "delete", "mailbox", masked({"username": items}), None]
+    for item in php.as_list(items):
+        username = php.to_string(item) if not isinstance(item, (list, dict)) else ""
+        row = conn.execute("SELECT username FROM mailbox WHERE username = ?", (username,)).fetchone() \
+            if php.valid_email(username) else None
+        if row is None:
+            call.say("danger", log, "access_denied")
+            continue
+        username = row["username"]
+        conn.execute("DELETE FROM alias WHERE address = ? AND is_mailbox = 1", (username,))
+        stamp = now()
+        for (alias_id,) in conn.execute("SELECT alias_id FROM alias_goto WHERE goto = ?", (username,)).fetchall():
+            alias = conn.execute("SELECT goto FROM alias WHERE id = ?", (alias_id,)).fetchone()
+            remaining = [goto for goto in alias["goto"].split(",") if goto.lower() != username.lower()]
+            if remaining:
+                conn.execute("UPDATE alias SET goto = ?, modified = ? WHERE id = ?", (",".join(remaining), stamp, alias_id))
+                set_gotos(conn, alias_id, remaining)
+            else:
+                conn.execute("DELETE FROM alias WHERE id = ?", (alias_id,))
+        conn.execute("DELETE FROM mailbox WHERE username = ?", (username,))
+        call.say("success", log, ["mailbox_removed", username])
+
+
+def delete_mailbox_tags(call, conn, username, tags):
+    log = ["mailbox", "delete", "tags_mailbox", masked({"tags": tags, "username": username}), None]
+    row = conn.execute("SELECT username FROM mailbox WHERE username = ?", (username,)).fetchone()
+    if row is None:
+        call.say("danger", log, "access_denied")
+        return
+    for tag in tags:
+        conn.execute("DELETE FROM mailbox_tag WHERE username = ? AND tag = ?", (row["username"], php.to_string(tag)))
+    call.say("success", log, ["mailbox_modified", row["username"]])
+
+
+# ----------------------------------------------------------------------------------------------
+# Aliases
+
+
+def alias_details(row):
+    return {
+        "in_primary_domain": "", "id": row["id"], "domain": row["domain"],
+        "public_comment": row["public_comment"], "private_comment": row["private_comment"],
+        "goto": row["goto"], "address": row["address"], "is_catch_all": int(row["address"].startswith("@")),
+        "internal": row["internal"], "active": row["active"], "active_int": row["active"],
+        "sogo_visible": row["sogo_visible"], "sogo_visible_int": row["sogo_visible"],
+        "sender_allowed": row["sender_allowed"], "created": row["created"], "modified": row["modified"],
+    }
+
+
+def get_alias(conn, key):
+    row = alias_by_key(conn, key)
+    return alias_details(row) if row else {}
+
+
+def get_aliases(conn, domains):
+    if not domains:
+        rows = conn.execute("SELECT alias.* FROM domain JOIN alias ON alias.domain = domain.domain "
+                            "WHERE alias.is_mailbox = 0 ORDER BY domain.domain, alias.id").fetchall()
+        return [alias_details(row) for row in rows]
+    result = []
+    for name in domains.split(","):
+        rows = conn.execute("SELECT * FROM alias WHERE domain = ? AND is_mailbox = 0 ORDER BY id",
+                            (idn_to_ascii(name),)).fetchall()
+        result += [alias_details(row) for row in rows]
+    return result
+
+
+def _split_address(text):
+    """Mailcow rebuilds `local@domain` with strstr(): no "@" gives an empty local part and domain."""
+    local, at, domain = text.partition("@")
+    if not at:
+        return "", ""
+    return local, idn_to_ascii(domain)
+
+
+def _special_goto(data):
+    for flag, target in SPECIAL_GOTOS:
+        if php.intval(data.get(flag, 0)) == 1:
+            return target
+    return None
+
+
+def add_alias(call, conn, data):
+    log = ["mailbox", "add", "alias", masked(data), None]
+    data = data if isinstance(data, dict) else {}
+    for key in ("private_comment", "public_comment"):
+        if len(php.to_string(data.get(key, ""))) > 160:
+            call.say("danger", log, "comment_too_long")
+            return
+    addresses = string_arg(data.get("address", ""))
+    goto_text = string_arg(data.get("goto", ""))
+    special = _special_goto(data)
+    if not addresses.strip():
+        call.say("danger", log, "alias_empty")
+        return
+    if special is None and not goto_text.strip():
+        call.say("danger", log, "goto_empty")
+        return
+    if special:
+        gotos = [special]
+    else:
+        gotos = []
+        for goto in php.split_list(goto_text):
+            local, domain = _split_address(goto)
+            goto = f"{local}@{domain}"
+            if not php.valid_email(goto):
+                call.say("danger", log, ["goto_invalid", goto])
+                continue
+            if goto not in gotos:
+                gotos.append(goto)
+        if not gotos:
+            return
+    for address in php.split_list(addresses):
+        if address in gotos:
+            continue
+        local, name = _split_address(address)
+        address = f"{local}@{name}"
+        domain = domain_row(conn, name) if name else None
+        if domain is not None:
+            if domain["aliases"] - domain_usage(conn, name)[3] <= 0:
+                call.say("danger", log, "max_alias_exceeded")
+                return
+        if conn.execute("SELECT 1 FROM alias WHERE address = ?", (address,)).fetchone():
+            call.say("danger", log, ["is_alias_or_mailbox", address])
+            continue
+        if domain is None:
+            call.say("danger", log, ["domain_not_found", name])
+            continue
+        if local and not php.valid_email(address):
+            call.say("danger", log, ["alias_invalid", address])
+            continue
+        if not call.authenticated:
+            call.say("danger", log, "access_denied")
+            continue
+        cursor = conn.execute(
+            "INSERT INTO alias (address, goto, domain, active, sogo_visible, internal, sender_allowed,"
+            " public_comment, private_comment, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (address, ",".join(gotos), name, php.intval(data.get("active", 0)),
+             php.intval(data.get("sogo_visible", 0)), php.intval(data.get("internal", 0)),
+             php.intval(data.get("sender_allowed", 0)),
+             php.to_string(data["public_comment"]) if "public_comment" in data else None,
+             php.to_string(data["private_comment"]) if "private_comment" in data else None, now()))
+        set_gotos(conn, cursor.lastrowid, gotos)
+        call.say("success", log, ["alias_added", address, str(cursor.lastrowid)])
+
+
+def edit_alias(call, conn, items, attr):
+    log = ["mailbox", "edit", "alias", masked({"id": items, **attr}), None]
+    previous = None
+    for item in items:
+        row = alias_by_key(conn, item)
+        if row is None:
+            call.say("danger", log, ["alias_invalid", previous])
+            continue
+        previous = address = row["address"]
+        name = row["domain"]
+        if not php.empty(attr.get("address")) and php.to_string(attr["address"]).lower() != address.lower():
+            local, name = _split_address(php.to_string(attr["address"]).strip())
+            address = f"{local}@{name}"
+            if local and not php.valid_email(address):
+                call.say("danger", log, ["alias_invalid", address])
+                continue
+            if conn.execute("SELECT 1 FROM alias WHERE address = ? AND id != ?", (address, row["id"])).fetchone():
+                call.say("danger", log, ["is_alias_or_mailbox", address])
+                continue
+            if not domain_row(conn, name):
+                call.say("danger", log, ["domain_not_found", name])
+                continue
+        elif not php.empty(attr.get("address")):
+            address = php.to_string(attr["address"]).strip()
+        special = _special_goto(attr)
+        goto_text = special or (php.to_string(attr["goto"]) if not php.empty(attr.get("goto")) else row["goto"])
+        gotos = []
+        identical = False
+        for goto in php.split_list(goto_text):
+            if special is None and not php.valid_email(goto):
+                call.say("danger", log, ["goto_invalid", goto])
+                continue
+            if goto.lower() == address.lower():
+                call.say("danger", log, ["alias_goto_identical", goto])
+                identical = True
+                break
+            if goto not in gotos:
+                gotos.append(goto)
+        if identical:
+            continue
+        if gotos:
+            new = {
+                "address": address, "domain": name, "goto": ",".join(gotos),
+                "active": php.intval(attr["active"]) if "active" in attr else row["active"],
+                "sogo_visible": php.intval(attr["sogo_visible"]) if "sogo_visible" in attr else row["sogo_visible"],
+                "internal": php.intval(attr["internal"]) if "internal" in attr else row["internal"],
+                "sender_allowed": (php.intval(attr["sender_allowed"]) if "sender_allowed" in attr
+                                   else row["sender_allowed"]),
+                "public_comment": (php.to_string(attr["public_comment"]) if "public_comment" in attr
+                                   else row["public_comment"]),
+                "private_comment": (php.to_string(attr["private_comment"]) if "private_comment" in attr
+                                    else row["private_comment"]),
+            }
+            if any(new[key] != row[key] for key in new):
+                conn.execute("UPDATE alias SET " + ", ".join(f"{key} = ?" for key in new) + ", modified = ? WHERE id = ?",
+                             (*new.values(), now(), row["id"]))
+                set_gotos(conn, row["id"], gotos)
+        call.say("success", log, ["alias_modified", address])
+
+
+def delete_aliases(call, conn, items):
+    log = ["mailbox", "delete", "alias", masked({"id": items}), None]
+    for item in php.as_list(items):
+        row = alias_by_key(conn, item)
+        if row is None:
+            call.say("danger", log, "access_denied")
+            continue
+        conn.execute("DELETE FROM alias WHERE id = ?", (row["id"],))
+        call.say("success", log, ["alias_removed", row["address"]])
+
+
+# ----------------------------------------------------------------------------------------------
+# DKIM
+
+
+def generate_rsa(bits):
+    """(base64 DER public key, PEM private key) of a new RSA key, or None if the size is unusable."""
+    if not 1024 <= bits <= 8192:
+        return None
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())
+    return base64.b64encode(public).decode(), private.decode()
+
+
+def _valid_selector(selector):
+    return bool(re.fullmatch(r"[A-Za-z0-9]+", re.sub(r"[-_.]", "", selector)))
+
+
+def add_dkim(call, conn, data, generate=generate_rsa):
+    log = ["dkim", "add", masked(data)]
+    data = data if isinstance(data, dict) else {}
+    selector = php.to_string(data.get("dkim_selector", "dkim"))
+    bits = php.intval(data.get("key_size", 0))
+    for name in php.split_list(string_arg(data.get("domains", ""))):
+        name = idn_to_ascii(name)
+        exists = conn.execute("SELECT 1 FROM dkim WHERE domain = ?", (name,)).fetchone()
+        if not valid_domain_name(name) or not _valid_selector(selector) or exists:
+            call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
+            continue
+        if not call.authenticated or not domain_row(conn, name):
+            call.say("danger", log, ["access_denied", name])
+            continue
+        keys = generate(bits)
+        if keys is None:
+            call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
+            continue
+        conn.execute("INSERT INTO dkim (domain, selector, pubkey, privkey) VALUES (?, ?, ?, ?)", (name, selector, *keys))
+        call.say("success", log, ["dkim_added", name])
+
+
+def _length_label(pubkey):
+    """Mailcow guesses the key size from the length of the base64 public key."""
+    for limit, label in ((300, "1024"), (480, "2048"), (650, "3072"), (1000, "4096")):
+        if len(pubkey) < limit:
+            return label
+    return ">= 8192"
+
+
+def get_dkim(conn, name):
+    row = conn.execute("SELECT * FROM dkim WHERE domain = ?", (idn_to_ascii(name),)).fetchone() if name else None
+    if row is None:
+        return {}
+    return {"pubkey": row["pubkey"], "length": _length_label(row["pubkey"]),
+            "dkim_txt": "v=DKIM1;k=rsa;t=s;s=email;p=" + row["pubkey"], "dkim_selector": row["selector"], "privkey": ""}
+
+
+def delete_dkim(call, conn, items):
+    log = ["dkim", "delete", masked({"domains": items})]
+    for item in php.as_list(items):
+        name = idn_to_ascii(item)
+        if not valid_domain_name(name):
+            call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
+            continue
+        conn.execute("DELETE FROM dkim WHERE domain = ?", (name,))
+        call.say("success", log, ["dkim_removed", name])
