@@ -66,11 +66,18 @@ class EmulatorControl:
         body = {"route": route, "fault": fault, "times": times, "method": method, "delay": delay}
         return self._call("POST", "faults", {k: v for k, v in body.items() if v is not None})
 
+    def faults(self):
+        return self._call("GET", "faults")
+
     def clear_faults(self):
         self._call("DELETE", "faults")
 
+    def check_password(self, username, password):
+        """The emulator's whole answer: {"valid": bool, "exists": bool}."""
+        return self._call("POST", "verify", {"username": username, "password": password})
+
     def verify(self, username, password):
-        return self._call("POST", "verify", {"username": username, "password": password})["valid"]
+        return self.check_password(username, password)["valid"]
 
     def wipe(self):
         self._call("DELETE", "state")

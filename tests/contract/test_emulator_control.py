@@ -104,10 +104,10 @@ def test_fault_times_and_method_limit_which_calls_fail(api, control):
 
 def test_faults_are_listed_and_cleared(control):
     control.add_fault("get/alias", "http500")
-    assert control._call("GET", "faults") == [{"route": "get/alias", "fault": "http500", "times": None,
+    assert control.faults() == [{"route": "get/alias", "fault": "http500", "times": None,
                                                "method": None}]
     control.clear_faults()
-    assert control._call("GET", "faults") == []
+    assert control.faults() == []
 
 
 @pytest.mark.parametrize("body", [{"route": "add/mailbox", "fault": "explode"}, {"route": "nowhere", "fault": "drop"},
@@ -119,9 +119,9 @@ def test_bad_fault_requests_are_400_with_a_message(mailcow_api, control, body):
 
 def test_verify_checks_the_stored_password_hash(control, sandbox):
     user = sandbox.mailbox(sandbox.domain())
-    assert control._call("POST", "verify", {"username": user, "password": PASSWORD}) == {"valid": True, "exists": True}
-    assert control._call("POST", "verify", {"username": user, "password": "wrong"}) == {"valid": False, "exists": True}
-    assert control._call("POST", "verify", {"username": "no@where.example", "password": "x"}) == \
+    assert control.check_password(user, PASSWORD) == {"valid": True, "exists": True}
+    assert control.check_password(user, "wrong") == {"valid": False, "exists": True}
+    assert control.check_password("no@where.example", "x") == \
         {"valid": False, "exists": False}
 
 
