@@ -8,18 +8,23 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
 .PHONY: help venv sandbox sandbox-up sandbox-down sandbox-status test test-unit test-contract \
-        test-integration test-molecule sanity lint drift clean
+        test-integration test-molecule test-build test-reliability sanity lint drift docs clean
 
 help:
 	@echo "make sandbox       start the local stand-ins and provision the client acme against them"
 	@echo "make test          every test suite (unit, contract, integration, molecule, sanity, lint)"
+	@echo "make sanity / lint / test-build   ansible-test sanity+units / ansible-lint+changelog / build+install"
 	@echo "make sandbox-up / sandbox-down / sandbox-status"
 	@echo "make drift         check every client for drift (JUnit + JSON report, non-zero exit on drift)"
+	@echo "make docs          regenerate docs/modules/ from the modules' and the role's own documentation"
 
 venv: $(VENV)/.bootstrapped
 $(VENV)/.bootstrapped: requirements/runtime.txt requirements/runtime-py311.txt requirements/dev.txt tools/bootstrap-venv.sh
 	tools/bootstrap-venv.sh $(VENV)
 	touch $@
+
+sandbox: sandbox-up
+	tools/sandbox-demo.sh
 
 sandbox-up: venv
 	$(PY) -m sandbox.ctl up
@@ -41,6 +46,38 @@ test-contract: venv
 
 test-integration: venv
 	$(PY) -m pytest tests/integration -q
+
+test-build: venv
+	$(PY) -m pytest tests/build -q
+
+# Faults, SIGKILL interruptions, concurrency, secrets, TLS and hostile input (docs/reliability.md).
+test-reliability: venv
+	$(PY) -m pytest tests/reliability -q
+
+sanity: venv
+	tools/sanity.sh
+
+lint: venv
+	ansible-lint
+	antsibull-changelog lint
+
+docs: venv
+	$(PY) tools/gen-module-docs.py
+
+# Fleet-scale benchmark (docs/performance.md). Its extra packages (requirements/bench.txt) are
+# installed into the venv on demand. bench-smoke runs a fleet of one and checks only that the
+# numbers are sane (no timing thresholds).
+.PHONY: bench bench-smoke
+BENCH_SIZES ?= 1,10,50,200
+$(VENV)/.bench-deps: requirements/bench.txt | $(VENV)/.bootstrapped
+	$(PY) -m pip install -q -r requirements/bench.txt
+	touch $@
+
+bench: venv $(VENV)/.bench-deps
+	$(PY) -m benchmarks.run --sizes $(BENCH_SIZES)
+
+bench-smoke: venv $(VENV)/.bench-deps
+	$(PY) -m benchmarks.run --sizes 1 --quick --out $(abspath tests/output/bench-smoke)
 
 clean: sandbox-down
 	rm -rf .sandbox tests/output
