@@ -57,7 +57,7 @@ options:
     description:
       - V(on_create) sends O(password) only when the mailbox is created.
       - V(always) sends O(password) on every run, so the task always reports a change when O(password)
-        is given; the diff shows C(password) as C((changed)), never the value.
+        is given; the diff shows C(password) as V((changed\)), never the value.
     type: str
     choices: [on_create, always]
     default: on_create
@@ -170,7 +170,7 @@ mailbox:
 diff:
   description:
     - The mailbox before and after the task (empty dicts for an absent mailbox).
-    - A password that is sent appears as C(password) with the value C((changed)) in RV(diff.after).
+    - A password that is sent appears as C(password) with the value V((changed\)) in RV(diff.after).
   returned: when run with C(--diff)
   type: dict
   contains:

@@ -56,7 +56,7 @@ options:
     required: true
   hosts:
     description:
-      - Host names the router matches, as the rule C(Host(`a`) || Host(`b`)) (Traefik v3 syntax).
+      - Host names the router matches, as the rule V(Host(`a`\) || Host(`b`\)) (Traefik v3 syntax).
       - Required with O(state=present). Compared in lower case.
     type: list
     elements: str

@@ -58,7 +58,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.files
+  - action_common_attributes.files
 attributes:
   action:
     support: full
