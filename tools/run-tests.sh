@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Every test suite of the collection, one section after another (what `make test` and CI run).
+#
+# All sections run even when one fails, so a single run shows everything that is broken; the exit
+# status is non-zero when any section failed. The closing lines are a table (section, status,
+# seconds) and one line "total: N passed, N failed, N skipped" that sums the tests of every
+# section: pytest's own counts for pytest sections, one test per section for the other tools.
+#
+# A pytest suite that collects no test fails (pytest exit 5): an empty suite that passes would
+# hide a missing or mis-collected test directory.
+#
+# Usage: tools/run-tests.sh [SECTION ...]   (default: all; names as in the summary table)
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo" || exit 2
+venv=${VENV:-$repo/.venv}
+export PATH=$venv/bin:$PATH
+export ANSIBLE_CONFIG=$repo/ansible.cfg
+out=$repo/tests/output
+mkdir -p "$out/junit" "$out/logs"
+
+molecule_scenario=extensions/molecule/default
+pytest_dirs=(unit contract integration)
+# Test directories added later under tests/ run too, without anyone having to remember this file.
+for d in tests/*/; do
+  d=${d#tests/} d=${d%/}
+  case " ${pytest_dirs[*]} build sanity output __pycache__ " in *" $d "*) continue ;; esac
+  [ -n "$(find "tests/$d" -name 'test_*.py' -print -quit)" ] || continue
+  pytest_dirs+=("$d")
+done
+all_sections=("${pytest_dirs[@]}" molecule ansible-lint changelog sanity build)
+if [ $# -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); fi
+
+declare -A status seconds
+passed=0 failed=0 skipped=0
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Adds pytest's counts from its JUnit report; a report that is missing counts as one failure.
+count_junit() {
+  local counts
+  counts=$(python - "$1" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    print(0, 1, 0)
+    sys.exit()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+tests = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skip = sum(int(s.get("skipped", 0)) for s in suites)
+print(tests - bad - skip, bad, skip)
+EOF
+)
+  read -r p f s <<<"$counts"
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+run_pytest_section() {
+  local name=$1 junit=$out/junit/$1.xml rc
+  rm -f "$junit"
+  python -m pytest "tests/$name" -q --junitxml="$junit"
+  rc=$?
+  count_junit "$junit"
+  if [ $rc -eq 5 ]; then
+    echo "** $name: pytest collected no test in tests/$name"
+    status[$name]="FAILED (no tests)"
+    failed=$((failed + 1))
+  elif [ $rc -ne 0 ]; then
+    status[$name]=FAILED
+  else
+    status[$name]=passed
+  fi
+}
+
+# A tool that is not a test runner counts as one test.
+run_tool_section() {
+  local name=$1
+  shift
+  if "$@"; then
+    status[$name]=passed passed=$((passed + 1))
+  else
+    status[$name]=FAILED failed=$((failed + 1))
+  fi
+}
+
+run_start=$(now_ms)
+for section in "${sections[@]}"; do
+  printf '\n==================== %s ====================\n' "$section"
+  start=$(now_ms)
+  case $section in
+    molecule)
+      if [ -f "$molecule_scenario/molecule.yml" ]; then
+        run_tool_section molecule molecule test --scenario-name default
+      else
+        echo "** no molecule scenario at $molecule_scenario"
+        status[molecule]="absent"
+      fi
+      ;;
+    ansible-lint) run_tool_section ansible-lint ansible-lint --nocolor ;;
+    changelog) run_tool_section changelog antsibull-changelog lint ;;
+    sanity) run_tool_section sanity tools/sanity.sh all ;;
+    build) run_pytest_section build ;;
+    *)
+      if [ -d "tests/$section" ]; then
+        run_pytest_section "$section"
+      else
+        echo "** unknown section $section (known: ${all_sections[*]})"
+        status[$section]=FAILED failed=$((failed + 1))
+      fi
+      ;;
+  esac
+  ms=$(($(now_ms) - start))
+  seconds[$section]=$((ms / 1000)).$((ms % 1000 / 100))
+done
+
+printf '\n==================== summary ====================\n'
+printf '%-14s %-20s %8s\n' section status seconds
+rc=0
+for section in "${sections[@]}"; do
+  printf '%-14s %-20s %8s\n' "$section" "${status[$section]}" "${seconds[$section]}"
+  case ${status[$section]} in FAILED*) rc=1 ;; esac
+done
+ms=$(($(now_ms) - run_start))
+printf '%-14s %-20s %8s\n' "(wall clock)" "" "$((ms / 1000)).$((ms % 1000 / 100))"
+echo "total: $passed passed, $failed failed, $skipped skipped"
+exit $rc
