@@ -47,6 +47,11 @@ test-contract: venv
 test-integration: venv
 	$(PY) -m pytest tests/integration -q
 
+# The client role end to end on a private sandbox stack (ports 29xxx, state in molecule's
+# ephemeral directory): safe while `make sandbox` is up.
+test-molecule: venv
+	molecule test --scenario-name default
+
 test-build: venv
 	$(PY) -m pytest tests/build -q
 
@@ -63,6 +68,11 @@ lint: venv
 
 docs: venv
 	$(PY) tools/gen-module-docs.py
+
+# Drift check of every client in check mode (docs/drift-in-ci.md); reports in DRIFT_REPORT_DIR
+# (default reports/drift/). DRIFT_ARGS go to ansible-playbook, e.g. DRIFT_ARGS="-i ~/inventory".
+drift: venv
+	tools/drift.sh $(DRIFT_ARGS)
 
 # Fleet-scale benchmark (docs/performance.md). Its extra packages (requirements/bench.txt) are
 # installed into the venv on demand. bench-smoke runs a fleet of one and checks only that the

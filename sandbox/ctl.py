@@ -3,6 +3,18 @@
 `python -m sandbox.ctl up|down|status` from the repository root. Idempotent: a service whose
 process is alive and whose health URL answers is left alone. State, logs and pid files live under
 .sandbox/ (git-ignored).
+
+A second, private stack (molecule's, or yours beside `make sandbox`) runs when these variables are
+set; the sandbox inventory reads the same ones, so a playbook run with them targets that stack:
+
+    SANDBOX_STATE_DIR          state directory, relative to the repository root or absolute (.sandbox)
+    SANDBOX_MAILCOW_PORT       Mailcow emulator (28080)
+    SANDBOX_FRONTEND_PORT      bench frontend stand-in (28000)
+    SANDBOX_TRAEFIK_WEB_PORT   Traefik's web entry point (28081)
+    SANDBOX_TRAEFIK_API_PORT   Traefik's API and ping (28082)
+
+The inventory also reads SANDBOX_CREDENTIALS_DIR, where the clients' credentials files go
+(credentials/): the stacks' mailbox passwords differ.
 """
 
 import argparse
@@ -10,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,20 +30,35 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-STATE = ROOT / ".sandbox"
+# An empty variable counts as unset, as `default(..., true)` does in the sandbox inventory.
+STATE = ROOT / (os.environ.get("SANDBOX_STATE_DIR") or ".sandbox")
 
 # Sandbox-only credentials: they protect nothing but the local stand-ins. The sandbox inventory
 # holds the same key in its vault file, encrypted with the committed sandbox vault password.
 SANDBOX_API_KEY = "SANDBOX-RW-KEY-0000-0000-000000000001"
 SANDBOX_READ_ONLY_KEY = "SANDBOX-RO-KEY-0000-0000-000000000002"
 
-MAILCOW_LISTEN = "127.0.0.1:28080"
-FRONTEND_LISTEN = "127.0.0.1:28000"
-TRAEFIK_WEB = "127.0.0.1:28081"
-TRAEFIK_API = "127.0.0.1:28082"
+
+def _listen(variable, default_port):
+    port = os.environ.get(variable) or str(default_port)
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise SystemExit(f"sandbox: {variable} must be a TCP port number (1-65535), got {port!r}")
+    return f"127.0.0.1:{int(port)}"
+
+
+MAILCOW_LISTEN = _listen("SANDBOX_MAILCOW_PORT", 28080)
+FRONTEND_LISTEN = _listen("SANDBOX_FRONTEND_PORT", 28000)
+TRAEFIK_WEB = _listen("SANDBOX_TRAEFIK_WEB_PORT", 28081)
+TRAEFIK_API = _listen("SANDBOX_TRAEFIK_API_PORT", 28082)
 BENCH_DIR = STATE / "bench"
 TRAEFIK_DYNAMIC = STATE / "traefik" / "dynamic"
+TRAEFIK_TEMPLATE = ROOT / "sandbox" / "traefik" / "traefik.yml"
+# Traefik reads its static configuration from one source only (a file or flags, never both), so
+# the addresses and the watched directory of this stack go into a rendered copy of the template.
+TRAEFIK_STATIC = STATE / "traefik" / "traefik.yml"
 
 
 def traefik_binary():
@@ -47,6 +75,7 @@ def services():
             "argv": [sys.executable, "-m", "sandbox.mailcow_api", "--listen", MAILCOW_LISTEN,
                      "--state", str(STATE / "mailcow.sqlite"), "--api-key", SANDBOX_API_KEY,
                      "--read-only-key", SANDBOX_READ_ONLY_KEY],
+            "listen": [MAILCOW_LISTEN],
             "health": f"http://{MAILCOW_LISTEN}/api/v1/get/domain/all",
             "headers": {"X-API-Key": SANDBOX_API_KEY},
             "ok": {200},
@@ -54,12 +83,14 @@ def services():
         "frontend": {
             "argv": [sys.executable, "-m", "sandbox.bench_frontend", "--listen", FRONTEND_LISTEN,
                      "--bench", str(BENCH_DIR)],
+            "listen": [FRONTEND_LISTEN],
             "health": f"http://{FRONTEND_LISTEN}/api/method/ping",
             "headers": {"Host": "sandbox-health.invalid"},
             "ok": {404},
         },
         "traefik": {
-            "argv": [traefik_binary, "--configFile=" + str(ROOT / "sandbox" / "traefik" / "traefik.yml")],
+            "argv": [traefik_binary, f"--configFile={TRAEFIK_STATIC}"],
+            "listen": [TRAEFIK_WEB, TRAEFIK_API],
             "health": f"http://{TRAEFIK_API}/ping",
             "headers": {},
             "ok": {200},
@@ -98,16 +129,38 @@ def _healthy(service):
     return status in service["ok"]
 
 
+def render_traefik_static():
+    """Write Traefik's static configuration for this stack; the file is only replaced on a change."""
+    config = yaml.safe_load(TRAEFIK_TEMPLATE.read_text())
+    config["entryPoints"]["web"]["address"] = TRAEFIK_WEB
+    config["entryPoints"]["traefik"]["address"] = TRAEFIK_API
+    config["providers"]["file"]["directory"] = str(TRAEFIK_DYNAMIC)
+    text = yaml.safe_dump(config, sort_keys=False)
+    if TRAEFIK_STATIC.exists() and TRAEFIK_STATIC.read_text() == text:
+        return
+    temporary = TRAEFIK_STATIC.with_suffix(".tmp")
+    temporary.write_text(text)
+    temporary.replace(TRAEFIK_STATIC)
+
+
 def prepare():
     """Create the directories the services expect, as a real install would have them."""
     TRAEFIK_DYNAMIC.mkdir(parents=True, exist_ok=True)
+    render_traefik_static()
     from sandbox import bench_standin  # the stand-in owns the layout of its bench directory
 
     bench_standin.init_bench(BENCH_DIR)
 
 
+def _port_taken(listen):
+    host, port = listen.rsplit(":", 1)
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, int(port))) == 0
+
+
 def up(names):
-    STATE.mkdir(exist_ok=True)
+    STATE.mkdir(parents=True, exist_ok=True)
     prepare()
     table = services()
     for name in names:
@@ -117,7 +170,13 @@ def up(names):
             print(f"sandbox: {name} already running (pid {pid})")
             continue
         if pid and _alive(pid):
-            os.kill(pid, signal.SIGTERM)
+            _stop(pid)
+        # Without this, the health check could be answered by whatever holds the port (another
+        # stack, another engineer's run) while the new process dies on "address already in use".
+        taken = [listen for listen in service["listen"] if _port_taken(listen)]
+        if taken:
+            raise SystemExit(f"sandbox: cannot start {name}: {', '.join(taken)} is in use by another process "
+                             f"(another sandbox stack? see SANDBOX_* in `python -m sandbox.ctl --help`)")
         argv = [part() if callable(part) else part for part in service["argv"]]
         with open(STATE / f"{name}.log", "ab") as log:
             process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -132,16 +191,20 @@ def up(names):
         print(f"sandbox: {name} started (pid {process.pid}), answering at {service['health']}")
 
 
+def _stop(pid):
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def down(names):
     for name in names:
         pid = _read_pid(name)
         if pid and _alive(pid):
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if _alive(pid):
-                os.killpg(pid, signal.SIGKILL)
+            _stop(pid)
             print(f"sandbox: {name} stopped")
         else:
             print(f"sandbox: {name} not running")
@@ -159,7 +222,8 @@ def status(names):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sandbox.ctl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sandbox.ctl", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("services", nargs="*", metavar="SERVICE", help="mailcow, frontend, traefik (default: all)")
     args = parser.parse_args(argv)
