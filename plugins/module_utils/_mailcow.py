@@ -254,7 +254,7 @@ class MailcowClient:
                           key=text or None, status=exc.code)
 
     def get(self, path_elements, what):
-        """GET /get/<...>; returns the decoded JSON, or None when Mailcow says "nothing" ({} / [] / empty).
+        """GET /get/<...>; returns the decoded JSON, or None when Mailcow says "nothing" ({} / []).
 
         Transport failures and server errors are retried (reads change nothing); 4xx answers,
         401/403 above all, are not: Mailcow bans IP addresses that keep failing authentication.
@@ -263,16 +263,18 @@ class MailcowClient:
         attempt = 0
         while True:
             try:
-                raw = self._request("GET", url, None, "read", what)
+                text = self._request("GET", url, None, "read", what).decode("utf-8", errors="replace").strip()
+                if not text:
+                    # Mailcow says "nothing" with {}; an empty body means the request died inside
+                    # Mailcow (or had no session), so taking it for "absent" would create duplicates.
+                    raise self._fail("read", what, "Mailcow answered HTTP 200 with an empty body (the request "
+                                     "failed inside Mailcow)", outcome_unknown=True)
                 break
             except MailcowError as exc:
                 if not exc.outcome_unknown or attempt >= len(READ_RETRY_DELAYS):
                     raise
                 time.sleep(READ_RETRY_DELAYS[attempt])
                 attempt += 1
-        text = raw.decode("utf-8", errors="replace").strip()
-        if not text:
-            return None
         try:
             data = json.loads(text)
         except ValueError:
@@ -286,7 +288,7 @@ class MailcowClient:
     def write(self, route, body, operation, what, path_elements=()):
         """POST /<route>[/<path_elements>] (route like "add/mailbox"); the only call that changes anything.
 
-        Never retried: the caller re-reads the object when the outcome is unknown. Returns the list
+        Never retried here: the caller re-reads the object when the outcome is unknown. Returns the list
         of message entries; any danger/error entry raises MailcowError, warnings go to self.warnings.
         """
         if self.check_mode:

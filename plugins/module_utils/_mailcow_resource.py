@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import re
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import (
     MAILCOW_ARGSPEC,
+    READ_RETRY_DELAYS,
     MailcowClient,
     MailcowError,
 )
@@ -276,6 +278,8 @@ class Resource:
 
     def __init__(self, params):
         self.params = params
+        # What the result's msg should tell beyond changed/diff (a prediction's assumptions).
+        self.notes = []
 
     def validate(self):
         """Raise ResourceError for bad input; runs before any request."""
@@ -318,24 +322,32 @@ def _matches(obj, desired):
     return obj is not None and all(obj.get(k) == v for k, v in desired.items())
 
 
-def _apply(client, resource, ident, writes, settled):
-    """Run the writes; after a failure, re-read once and accept the outcome if the object is as wanted.
+def _apply(client, resource, ident, writes, settled, before):
+    """Run the writes; after a failure, re-read and accept the outcome if the object is as wanted.
 
-    A write is never sent twice: a dropped connection after Mailcow applied an add would otherwise
-    create a duplicate or fail with "exists". Returns (the object read back, whether it changed).
+    A write that took effect is never sent again: a dropped connection after Mailcow applied an add
+    would otherwise create a duplicate or fail with "exists". Only when the outcome was unknown (no
+    answer, server error, empty answer) and the re-read shows that nothing changed is the plan sent
+    again, at most twice more, after the same pauses as a read. Returns (the object read back, whether it changed).
     """
-    try:
-        for write in writes:
-            client.write(write.route, write.body, write.operation, resource.describe(ident), write.path_elements)
-    except MailcowError as exc:
+    attempt = 0
+    while True:
         try:
-            after = resource.read(client, ident)
-        except MailcowError:
-            raise exc
-        if not settled(after):
-            raise exc
-        return after, exc.outcome_unknown
-    return resource.read(client, ident), True
+            for write in writes:
+                client.write(write.route, write.body, write.operation, resource.describe(ident), write.path_elements)
+        except MailcowError as exc:
+            try:
+                after = resource.read(client, ident)
+            except MailcowError:
+                raise exc
+            if settled(after):
+                return after, exc.outcome_unknown
+            if not exc.outcome_unknown or after != before or attempt >= len(READ_RETRY_DELAYS):
+                raise exc
+            time.sleep(READ_RETRY_DELAYS[attempt])
+            attempt += 1
+            continue
+        return resource.read(client, ident), True
 
 
 def ensure(module, client, resource):
@@ -355,7 +367,8 @@ def ensure(module, client, resource):
                 module.warn(warning)
             result["changed"] = True
             if not module.check_mode:
-                _gone, result["changed"] = _apply(client, resource, ident, writes, lambda obj: obj is None)
+                _gone, result["changed"] = _apply(client, resource, ident, writes, lambda obj: obj is None,
+                                                   current)
         result[kind] = {}
     else:
         desired = resource.desired()
@@ -377,7 +390,7 @@ def ensure(module, client, resource):
         if writes:
             result["changed"] = True
             if not module.check_mode:
-                final, result["changed"] = _apply(client, resource, ident, writes, settled)
+                final, result["changed"] = _apply(client, resource, ident, writes, settled, current)
                 differing = sorted(k for k, v in desired.items() if final is None or final.get(k) != v)
                 if differing:
                     # Mailcow reports some edits as successful that it silently dropped.
@@ -389,6 +402,8 @@ def ensure(module, client, resource):
         result[kind] = after
         if secrets:
             after = dict(after, **secrets)
+    if resource.notes:
+        result["msg"] = "; ".join(resource.notes)
     if module._diff:
         result["diff"] = {"before": before, "after": after}
     return result

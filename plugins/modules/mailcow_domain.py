@@ -233,6 +233,23 @@ ARGUMENT_SPEC = dict(
 )
 
 
+QUOTA_ORDER = ("defquota", "maxquota", "quota")
+
+
+def require_quota_order(values, given, source="the domain's current value", prefix=""):
+    """defquota <= maxquota <= quota, as Mailcow demands; ``given`` are the options the user set.
+
+    Checked on the merged object too: setting maxquota alone above the domain's existing quota
+    would pass validation, be predicted by check mode, and then be refused by Mailcow.
+    """
+    present = [(o, values[o]) for o in QUOTA_ORDER if values.get(o) is not None]
+    for (low, low_value), (high, high_value) in zip(present, present[1:]):
+        if low_value > high_value:
+            raise ResourceError("%s%s (%d MiB%s) must not exceed %s (%d MiB%s)" % (
+                prefix, low, low_value, "" if low in given else ", " + source,
+                high, high_value, "" if high in given else ", " + source))
+
+
 class Domain(Resource):
     kind = "domain"
 
@@ -241,10 +258,7 @@ class Domain(Resource):
         require_domain("domain", lower(params["domain"]))
         require_min(params, ("aliases", "defquota", "maxquota", "quota"), 1)
         require_min(params, ("mailboxes",), 0)
-        given = [(o, params[o]) for o in ("defquota", "maxquota", "quota") if params[o] is not None]
-        for (low, low_value), (high, high_value) in zip(given, given[1:]):
-            if low_value > high_value:
-                raise ResourceError("%s (%d MiB) must not exceed %s (%d MiB)" % (low, low_value, high, high_value))
+        require_quota_order(params, set(QUOTA_ORDER))
         if params["description"] is not None and not params["description"].strip():
             raise ResourceError("description must not be empty: Mailcow cannot clear a description")
         if params["relay_all_recipients"] and params["backupmx"] is False:
@@ -271,9 +285,11 @@ class Domain(Resource):
         predicted.update(desired)
         if predicted["relay_all_recipients"]:
             predicted["backupmx"] = True
+        require_quota_order(predicted, desired, "Mailcow's default for a new domain", "cannot create domain %s: " % ident)
         return predicted, [Write("add/domain", dict(to_api(desired), domain=ident), "create")]
 
     def plan_update(self, client, ident, current, delta, secrets):
+        require_quota_order(self.predict(current, delta), delta, prefix="cannot update domain %s: " % ident)
         attr = to_api({k: v for k, v in delta.items() if k != "tags"})
         writes = []
         if "tags" in delta:

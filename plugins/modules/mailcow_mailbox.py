@@ -33,6 +33,8 @@ options:
   domain:
     description:
       - The domain of the mailbox. It must already exist in Mailcow.
+      - In check mode a missing domain is not an error, so that a check run over objects never created
+        predicts everything; the result's C(msg) says that the domain would have to be created first.
     type: str
   state:
     description:
@@ -147,7 +149,9 @@ mailbox:
       type: str
       sample: Demo User
     quota:
-      description: Quota in MiB, V(0) for unlimited.
+      description:
+        - Quota in MiB, V(0) for unlimited.
+        - V(null) in check mode when O(quota) is not set and the domain does not exist yet (its default quota is unknown).
       type: int
       sample: 3072
     active:
@@ -253,8 +257,16 @@ class Mailbox(Resource):
         local_part, _at, domain_name = ident.rpartition("@")
         domain = read_domain(client, domain_name)
         if domain is None:
-            raise ResourceError("cannot create mailbox %s: the domain %s does not exist in Mailcow; create it first "
-                                "(securenexus.provisioning.mailcow_domain)" % (ident, domain_name))
+            if not client.check_mode:
+                raise ResourceError("cannot create mailbox %s: the domain %s does not exist in Mailcow; create it "
+                                    "first (securenexus.provisioning.mailcow_domain)" % (ident, domain_name))
+            # A check run over a client never provisioned reaches its mailbox before the task that
+            # would create the domain has run: predict the mailbox instead of failing.
+            self.notes.append("mailbox %s would be created after its domain %s, which does not exist yet and would "
+                              "have to be created first" % (ident, domain_name))
+            if "quota" not in desired:
+                self.notes.append("its quota would be the domain's default quota, unknown until the domain exists")
+            domain = {"defquota": None, "maxquota": 0}
         predicted = {"address": ident, "local_part": local_part, "domain": domain_name, "name": local_part,
                      # Mailcow itself would make an omitted quota unlimited, not the domain's default.
                      "quota": domain["defquota"], "active": True, "force_pw_update": False, "sogo_access": True,

@@ -74,10 +74,19 @@ def test_every_request_sends_key_and_json_content_type(fake):
     assert fake.writes[0].body == {"domain": "a.org"}
 
 
-@pytest.mark.parametrize("body", [{}, [], b"", b"  \n"])
+@pytest.mark.parametrize("body", [{}, []])
 def test_read_of_nothing_is_none(fake, body):
     fake.get("get/mailbox/x@a.org", body)
     assert client().get(["mailbox", "x@a.org"], "mailbox x@a.org") is None
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n"])
+def test_read_answered_with_an_empty_body_is_retried_then_fails_instead_of_meaning_absent(fake, body):
+    fake.get("get/mailbox/x@a.org", body)
+    with pytest.raises(MailcowError, match="empty body") as failure:
+        client().get(["mailbox", "x@a.org"], "mailbox x@a.org")
+    assert failure.value.outcome_unknown
+    assert len(fake.reads) == 3
 
 
 def test_read_returns_the_decoded_object(fake):

@@ -89,7 +89,7 @@ def test_silently_dropped_edit_is_reported_as_failure():
 def test_mailcow_refusal_names_operation_object_key_and_reason():
     fake = FakeMailcow().get(GET, domain_record("a.org"))
     fake.post("edit/domain", danger("max_quota_in_use", "10240"))
-    run_result = run(fake, args={"maxquota": 2048})
+    run_result = run(fake, args={"maxquota": 4096})
     assert run_result.result["msg"] == ("cannot update domain a.org: max_quota_in_use: a mailbox of the domain "
                                         "already has a quota of 10240 MiB, more than the new limit")
 
@@ -103,13 +103,21 @@ def test_lost_answer_to_a_create_that_took_effect_is_success_without_resending()
     assert len(fake.writes) == 1
 
 
-def test_empty_answer_to_a_create_that_did_nothing_fails():
+def test_empty_answer_to_a_create_that_did_nothing_is_sent_again_and_then_fails():
     fake = FakeMailcow().get(GET, {})
     fake.post("add/domain", b"")
     run_result = run(fake)
     assert run_result.failed
     assert "Mailcow accepted the request but returned nothing" in run_result.result["msg"]
-    assert len(fake.writes) == 1
+    assert len(fake.writes) == 3
+
+
+def test_empty_answer_to_a_create_that_did_nothing_is_sent_again_and_succeeds():
+    fake = FakeMailcow().get(GET, {}, {}, domain_record("a.org"))
+    fake.post("add/domain", b"", success("domain_added", "a.org"))
+    run_result = run(fake)
+    assert not run_result.failed
+    assert len(fake.writes) == 2
 
 
 def test_delete_of_an_absent_domain_changes_nothing():
@@ -155,3 +163,23 @@ def test_api_key_never_appears_in_the_output():
     fake.post("edit/domain", danger("access_denied"))
     run_result = run(fake, args={"active": False}, diff=True)
     assert API_KEY not in run_result.output
+
+
+def test_maxquota_above_the_current_domain_quota_fails_before_any_write_in_check_mode_too():
+    for check_mode in (True, False):
+        fake = FakeMailcow().get(GET, domain_record("a.org", max_quota_for_domain=4096 * MIB,
+                                                    max_quota_for_mbox=4096 * MIB))
+        run_result = run(fake, args={"maxquota": 8192}, check_mode=check_mode)
+        assert run_result.failed
+        assert fake.writes == []
+        assert run_result.result["msg"] == ("cannot update domain a.org: maxquota (8192 MiB) must not exceed "
+                                            "quota (4096 MiB, the domain's current value)")
+
+
+def test_quota_below_mailcows_default_maxquota_fails_before_creating():
+    fake = FakeMailcow().get(GET, {})
+    run_result = run(fake, args={"quota": 5000})
+    assert run_result.failed
+    assert fake.writes == []
+    assert run_result.result["msg"] == ("cannot create domain a.org: maxquota (10240 MiB, Mailcow's default for a "
+                                        "new domain) must not exceed quota (5000 MiB)")

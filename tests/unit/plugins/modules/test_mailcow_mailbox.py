@@ -68,8 +68,34 @@ def test_create_without_password_fails_naming_the_option_and_writes_nothing():
 def test_create_in_a_missing_domain_fails_before_writing():
     fake = FakeMailcow().get(GET, {}).get("get/domain/a.org", {})
     run_result = run(fake, args={"password": PASSWORD})
+    assert run_result.failed
     assert "the domain a.org does not exist" in run_result.result["msg"]
     assert fake.writes == []
+
+
+def test_check_mode_in_a_missing_domain_predicts_the_mailbox_with_the_given_quota():
+    fake = FakeMailcow().get(GET, {}).get("get/domain/a.org", {})
+    run_result = run(fake, args={"password": PASSWORD, "quota": 3072, "name": "Demo User"}, check_mode=True,
+                     diff=True)
+    assert not run_result.failed
+    assert run_result.result["changed"] is True
+    assert run_result.result["mailbox"] == {
+        "address": ADDRESS, "local_part": "demo", "domain": "a.org", "name": "Demo User", "quota": 3072,
+        "active": True, "force_pw_update": False, "sogo_access": True, "tags": []}
+    assert run_result.result["diff"] == {"before": {}, "after": run_result.result["mailbox"]}
+    assert run_result.result["msg"] == ("mailbox demo@a.org would be created after its domain a.org, which does not "
+                                        "exist yet and would have to be created first")
+    assert fake.writes == []
+
+
+def test_check_mode_in_a_missing_domain_without_quota_says_the_quota_is_unknown():
+    fake = FakeMailcow().get(GET, {}).get("get/domain/a.org", {})
+    run_result = run(fake, args={"password": PASSWORD}, check_mode=True)
+    assert run_result.result["changed"] is True
+    assert run_result.result["mailbox"]["quota"] is None
+    assert "domain a.org, which does not exist yet" in run_result.result["msg"]
+    assert "quota would be the domain's default quota, unknown until the domain exists" in run_result.result["msg"]
+    assert PASSWORD not in str(run_result.result)
 
 
 def test_quota_above_the_domain_maximum_fails_in_check_mode_like_mailcow_would():
