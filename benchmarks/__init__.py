@@ -1,0 +1,1 @@
+"""Fleet-scale benchmark of securenexus.provisioning (see docs/performance.md)."""
