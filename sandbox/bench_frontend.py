@@ -102,7 +102,7 @@ class FrontendHandler(BaseHTTPRequestHandler):
 
 
 def make_server(listen, bench):
-    host, _, port = listen.rpartition(":")
+    host, _sep, port = listen.rpartition(":")
     handler = type("BoundFrontendHandler", (FrontendHandler,), {"bench": Path(bench)})
     return ThreadingHTTPServer((host or "127.0.0.1", int(port)), handler)
 

@@ -131,7 +131,7 @@ def hash_password(password):
 
 
 def check_password(password, stored):
-    salt, _, digest = (stored or "").partition("$")
+    salt, _sep, digest = (stored or "").partition("$")
     computed = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 10000).hex()
     return bool(digest) and hmac.compare_digest(computed, digest)
 
@@ -365,7 +365,7 @@ def cmd_new_site(bench, site, args):
         if not config_file.exists():
             db_name = args.db_name or "_" + hashlib.sha1(os.path.realpath(site_path).encode()).hexdigest()[:16]
             alphabet = string.ascii_letters + string.digits
-            db_password = args.db_password or "".join(secrets.choice(alphabet) for _ in range(16))
+            db_password = args.db_password or "".join(secrets.choice(alphabet) for _position in range(16))
             _write_json(config_file, {"db_name": db_name, "db_password": db_password, "db_type": args.db_type})
         conf = json.loads(config_file.read_text())
         bench.check_root(args.db_root_username, args.db_root_password,
@@ -514,8 +514,8 @@ def cmd_show_config(bench, site, args):
 
 def cmd_drop_site(bench, site, args):
     site = args.site_name
-    frames = [("apps/frappe/frappe/commands/site.py", 735, "drop_site", "_drop_site(site, db_root_username, "
-                                                                   "db_root_password, archived_sites_path, force, no_backup)")]
+    frames = [("apps/frappe/frappe/commands/site.py", 735, "drop_site",
+               "_drop_site(site, db_root_username, db_root_password, archived_sites_path, force, no_backup)")]
     if not site_exists(bench.root, site):
         _fail_traceback(bench.root, frames + [
             ("apps/frappe/frappe/commands/site.py", 755, "_drop_site", "frappe.init(site)"),

@@ -170,7 +170,7 @@ def ansible_playbook(mailcow_api):
             "MAILCOW_API_KEY": mailcow_api.api_key,
         })
         run_env.update(env or {})
-        done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(args, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
         return PlaybookRun(args, done.returncode, done.stdout, done.stderr)
 
     return run

@@ -6,7 +6,9 @@ venv=${1:-.venv}
 candidates=()
 if command -v pyenv >/dev/null 2>&1; then
   root=$(pyenv root)
-  while IFS= read -r p; do candidates+=("$p"); done < <(ls -d "$root"/versions/3.*/bin/python3.* 2>/dev/null | grep -E 'python3\.[0-9]+$' || true)
+  for p in "$root"/versions/3.*/bin/python3.*; do
+    if [[ $p =~ python3\.[0-9]+$ ]]; then candidates+=("$p"); fi
+  done
 fi
 for name in python3.14 python3.13 python3.12 python3.11 python3; do
   p=$(command -v "$name" 2>/dev/null) && candidates+=("$p")

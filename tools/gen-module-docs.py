@@ -465,12 +465,12 @@ def main(argv=None):
         if problems:
             for name, diff in problems:
                 print(diff, end="" if diff.endswith("\n") else "\n")
-            print(f"docs/modules is out of date ({', '.join(n for n, _ in problems)}): run `make docs`.")
+            print(f"docs/modules is out of date ({', '.join(n for n, _diff in problems)}): run `make docs`.")
             return 1
         print(f"docs/modules is up to date ({len(pages)} pages).")
         return 0
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    for name, _ in problems:
+    for name, _diff in problems:
         if name in pages:
             (OUT_DIR / name).write_text(pages[name], encoding="utf-8")
             print(f"wrote docs/modules/{name}")

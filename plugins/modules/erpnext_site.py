@@ -306,8 +306,8 @@ class ErpnextSite:
     def require(self, action, *names):
         missing = [name for name in names if not self.params[name]]
         if missing:
-            raise SiteProblem("%s needed to %s site %s" % (" and ".join(missing) + (" is" if len(missing) == 1 else " are"),
-                                                          action, self.name))
+            raise SiteProblem("%s needed to %s site %s" % (
+                " and ".join(missing) + (" is" if len(missing) == 1 else " are"), action, self.name))
 
     def create(self, apps):
         self.require("create", "admin_password", "db_root_password")

@@ -222,6 +222,7 @@ msg:
   sample: route client-acme confirmed enabled by Traefik
 """
 
+import functools
 import ipaddress
 import json
 import os
@@ -481,46 +482,46 @@ def poll(api, wait_timeout, attempt):
         time.sleep(POLL_INTERVAL)
 
 
+def router_served(api, qualified, expected, directory):
+    """One poll() attempt: is router `qualified` served with the `expected` signature?"""
+    served = api.router(qualified)
+    if served is None:
+        return False, None, (
+            f"Traefik did not load router {qualified} within the wait time: check Traefik's log "
+            f"(malformed YAML in any file of {directory} blocks every reload) and that its file "
+            "provider watches this directory")
+    if router_signature(served) != expected:
+        return False, None, (
+            f"Traefik still serves another definition of router {qualified} "
+            f"(rule {served.get('rule')!r}) after the wait time: reloads may be blocked (see Traefik's log) "
+            f"or another file in {directory} defines the same router name")
+    errors = served.get("error") or []
+    if served.get("status") != "enabled" or errors:
+        raise RouteError(f"Traefik reports router {qualified} as {served.get('status')}: "
+                         + ("; ".join(errors) or "no error text given"))
+    return True, served["status"], None
+
+
+def router_gone(api, qualified, directory):
+    """One poll() attempt: has Traefik stopped serving router `qualified`?"""
+    gone = api.router(qualified) is None
+    return gone, None, (
+        f"Traefik still serves router {qualified} after the wait time: another file in {directory} "
+        "may define it, or reloads are blocked (see Traefik's log)")
+
+
 def confirm_present(api, routers, directory, wait_timeout):
     """Wait until Traefik serves every rendered router, failing on Traefik's own error; returns the main status."""
     statuses = []
     for router_name, rendered in routers.items():
-        qualified = router_name + "@file"
-        expected = router_signature(rendered)
-
-        def attempt(qualified=qualified, expected=expected):
-            served = api.router(qualified)
-            if served is None:
-                return False, None, (
-                    f"Traefik did not load router {qualified} within the wait time: check Traefik's log "
-                    f"(malformed YAML in any file of {directory} blocks every reload) and that its file "
-                    "provider watches this directory")
-            if router_signature(served) != expected:
-                return False, None, (
-                    f"Traefik still serves another definition of router {qualified} "
-                    f"(rule {served.get('rule')!r}) after the wait time: reloads may be blocked (see Traefik's log) "
-                    f"or another file in {directory} defines the same router name")
-            errors = served.get("error") or []
-            if served.get("status") != "enabled" or errors:
-                raise RouteError(f"Traefik reports router {qualified} as {served.get('status')}: "
-                                 + ("; ".join(errors) or "no error text given"))
-            return True, served["status"], None
-
+        attempt = functools.partial(router_served, api, router_name + "@file", router_signature(rendered), directory)
         statuses.append(poll(api, wait_timeout, attempt))
     return statuses[0]
 
 
 def confirm_absent(api, router_names, directory, wait_timeout):
     for router_name in router_names:
-        qualified = router_name + "@file"
-
-        def attempt(qualified=qualified):
-            gone = api.router(qualified) is None
-            return gone, None, (
-                f"Traefik still serves router {qualified} after the wait time: another file in {directory} "
-                "may define it, or reloads are blocked (see Traefik's log)")
-
-        poll(api, wait_timeout, attempt)
+        poll(api, wait_timeout, functools.partial(router_gone, api, router_name + "@file", directory))
 
 
 def read_file(path):

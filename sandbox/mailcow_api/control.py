@@ -167,9 +167,9 @@ def seed(store, prefix, password, domains, mailboxes, aliases):
     hashed = objects.hash_password(password)
     names = [f"{prefix}-{index:05d}.example" for index in range(1, domains + 1)]
     attributes = json.dumps({**{key: str(value) for key, value in objects.MAILBOX_FLAGS.items()},
-                                     "relayhost": "0", "passwd_update": stamp, "mailbox_format": "maildir:",
-                                     "quarantine_notification": "hourly", "quarantine_category": "reject",
-                                     "attribute_hash": ""})
+                             "relayhost": "0", "passwd_update": stamp, "mailbox_format": "maildir:",
+                             "quarantine_notification": "hourly", "quarantine_category": "reject",
+                             "attribute_hash": ""})
     with store.write() as conn:
         taken = [name for name in names if objects.domain_row(conn, name)]
         if taken:

@@ -627,8 +627,8 @@ def edit_mailbox(call, conn, items, attr):
                                         else attributes.get("recovery_email"))
         active = php.intval(attr["active"]) if "active" in attr else row["active"]
         display = php.to_string(attr["name"]) if not php.empty(attr.get("name")) else row["name"]
-        changed = (active, display, quota, json.dumps(attributes)) != (row["active"], row["name"], row["quota"],
-                                                                      row["attributes"]) or password
+        changed = (active, display, quota, json.dumps(attributes)) != (
+            row["active"], row["name"], row["quota"], row["attributes"]) or password
         if changed:
             conn.execute("UPDATE mailbox SET active = ?, name = ?, quota = ?, attributes = ?, modified = ?"
                          + (", password = ?" if password else "") + " WHERE username = ?",

@@ -1,6 +1,7 @@
 """The few PHP behaviours Mailcow's answers depend on: intval, empty(), json_encode, filter_var."""
 
 import json
+import math
 import re
 
 _INT_PREFIX = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)")
@@ -20,7 +21,7 @@ def _intval(value):
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value) if value == value and abs(value) != float("inf") else 0
+        return int(value) if math.isfinite(value) else 0
     if isinstance(value, str):
         match = _INT_PREFIX.match(value)
         if not match:

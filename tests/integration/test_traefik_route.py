@@ -66,7 +66,7 @@ def ping(port, host):
 
 
 def test_route_serves_the_site_through_traefik(apply_route, traefik_proxy, site_backend):
-    result, _ = apply_route(route_args(traefik_proxy, site_backend, "serve"))
+    result, _run = apply_route(route_args(traefik_proxy, site_backend, "serve"))
 
     assert result["changed"] is True
     assert result["route"] == {"name": "serve", "file": str(traefik_proxy.dynamic_dir / "serve.yml"),
@@ -79,7 +79,7 @@ def test_second_identical_run_reports_ok(apply_route, traefik_proxy, site_backen
     args = route_args(traefik_proxy, site_backend, "repeat", security_headers=True)
     apply_route(args)
 
-    result, _ = apply_route(args)
+    result, _run = apply_route(args)
 
     assert result["changed"] is False
     assert result["route"]["status"] == "enabled"
@@ -110,14 +110,14 @@ def test_check_mode_without_change_reports_a_router_traefik_disabled(apply_route
     shared.unlink()
     assert wait_until(lambda: (traefik_proxy.router("drift@file") or {}).get("status") == "disabled")
 
-    result, _ = apply_route(args, check=True)
+    result, _run = apply_route(args, check=True)
 
     assert result["failed"] is True
     assert 'middleware "drift-gzip@file" does not exist' in result["msg"]
 
 
 def test_route_traefik_rejects_fails_with_traefiks_error(apply_route, traefik_proxy, site_backend):
-    result, _ = apply_route(route_args(traefik_proxy, site_backend, "broken", middlewares=["missing@file"]))
+    result, _run = apply_route(route_args(traefik_proxy, site_backend, "broken", middlewares=["missing@file"]))
 
     assert result["failed"] is True
     assert "router broken@file as disabled" in result["msg"]
@@ -132,7 +132,7 @@ def test_hand_edited_file_is_put_back(apply_route, traefik_proxy, site_backend):
     route_file.write_text(written.replace("edited.example.test", "other.example.test"))
     assert wait_until(lambda: ping(traefik_proxy.web_port, "edited.example.test")[0] == 404)
 
-    result, _ = apply_route(args)
+    result, _run = apply_route(args)
 
     assert result["changed"] is True
     assert route_file.read_text() == written
@@ -142,8 +142,8 @@ def test_hand_edited_file_is_put_back(apply_route, traefik_proxy, site_backend):
 def test_absent_removes_the_route_and_the_host_gets_404(apply_route, traefik_proxy, site_backend):
     apply_route(route_args(traefik_proxy, site_backend, "removed"))
 
-    result, _ = apply_route({"name": "removed", "state": "absent", "directory": str(traefik_proxy.dynamic_dir),
-                             "api_url": traefik_proxy.api_url})
+    result, _run = apply_route({"name": "removed", "state": "absent", "directory": str(traefik_proxy.dynamic_dir),
+                                "api_url": traefik_proxy.api_url})
 
     assert result["changed"] is True
     assert not (traefik_proxy.dynamic_dir / "removed.yml").exists()
@@ -152,16 +152,16 @@ def test_absent_removes_the_route_and_the_host_gets_404(apply_route, traefik_pro
 
 
 def test_absent_route_without_file_is_ok(apply_route, traefik_proxy):
-    result, _ = apply_route({"name": "never", "state": "absent", "directory": str(traefik_proxy.dynamic_dir),
-                             "api_url": traefik_proxy.api_url})
+    result, _run = apply_route({"name": "never", "state": "absent", "directory": str(traefik_proxy.dynamic_dir),
+                                "api_url": traefik_proxy.api_url})
 
     assert result["changed"] is False
     assert not result.get("failed")
 
 
 def test_template_marker_is_refused_before_anything_is_written(apply_route, traefik_proxy, site_backend):
-    result, _ = apply_route(route_args(traefik_proxy, site_backend, "templated",
-                                       hosts=["{{ site }}.example.test"]))
+    result, _run = apply_route(route_args(traefik_proxy, site_backend, "templated",
+                                          hosts=["{{ site }}.example.test"]))
 
     assert result["failed"] is True
     assert result["msg"].startswith("hosts: ")
@@ -172,7 +172,7 @@ def test_template_marker_is_refused_before_anything_is_written(apply_route, trae
 def test_router_never_loaded_fails_pointing_to_traefiks_log(apply_route, traefik_proxy_private, site_backend):
     (traefik_proxy_private.dynamic_dir / "hand-written.yml").write_text("http:\n  routers: [unclosed\n")
 
-    result, _ = apply_route(route_args(traefik_proxy_private, site_backend, "blocked", wait_timeout=2))
+    result, _run = apply_route(route_args(traefik_proxy_private, site_backend, "blocked", wait_timeout=2))
 
     assert result["failed"] is True
     assert "did not load router blocked@file" in result["msg"]
@@ -180,8 +180,8 @@ def test_router_never_loaded_fails_pointing_to_traefiks_log(apply_route, traefik
 
 
 def test_https_redirect_sends_http_to_the_tls_router(apply_route, traefik_proxy, site_backend):
-    result, _ = apply_route(route_args(traefik_proxy, site_backend, "secure", entrypoints=["websecure"], tls=True,
-                                       https_redirect=True, security_headers=True))
+    result, _run = apply_route(route_args(traefik_proxy, site_backend, "secure", entrypoints=["websecure"], tls=True,
+                                          https_redirect=True, security_headers=True))
     assert result["route"]["status"] == "enabled"
     redirect = http.client.HTTPConnection("127.0.0.1", traefik_proxy.web_port, timeout=5)
     redirect.request("GET", "/api/method/ping", headers={"Host": "secure.example.test"})

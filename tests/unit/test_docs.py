@@ -90,7 +90,7 @@ def test_relative_links_point_at_existing_files_and_anchors(page):
     for target in LINK.findall(text):
         if re.match(r"[a-z]+:", target):
             continue
-        path, _, fragment = target.partition("#")
+        path, _sep, fragment = target.partition("#")
         destination = (page.parent / path).resolve() if path else page
         if not destination.is_file():
             broken.append(target)

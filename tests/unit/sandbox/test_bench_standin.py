@@ -4,7 +4,6 @@ import fcntl
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,8 +23,8 @@ def bench(tmp_path):
 
 def run(bench_dir, *args, cwd=None):
     # bytes, not text=True: universal newlines would turn the progress bars' carriage returns into newlines
-    done = subprocess.run([sys.executable, BENCH, *args], cwd=cwd or bench_dir, capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    done = subprocess.run([BENCH, *args], cwd=cwd or bench_dir, capture_output=True,
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
@@ -168,7 +167,7 @@ def test_uninstall_app_needs_yes_and_removes_the_app(bench):
 
 
 def test_drop_site_backs_up_and_archives_with_a_numbered_name(bench):
-    for _ in range(2):
+    for _round in range(2):
         create(bench)
         rc, stdout, _stderr = run(bench, "drop-site", "a.test", "--db-root-username", "root",
                                   "--db-root-password", ROOT_PW)

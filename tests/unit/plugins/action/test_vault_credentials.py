@@ -30,8 +30,8 @@ def make_action(args, secrets=(("default", PASSWORD),), check_mode=False):
     return ActionModule(task, mock.MagicMock(), PlayContext(), loader, Templar(loader=loader), None)
 
 
-def run(path, names=NAMES, **kwargs):
-    args = {"path": str(path), "secrets": list(names)}
+def run(path, names=None, **kwargs):
+    args = {"path": str(path), "secrets": list(NAMES if names is None else names)}
     args.update({key: kwargs.pop(key) for key in ("length", "vault_id") if key in kwargs})
     return make_action(args, **kwargs).run(task_vars={})
 

@@ -85,8 +85,8 @@ def test_is_address(value, catch_all, expected):
 
 
 def test_to_api_sends_flags_as_numbers():
-    assert to_api({"active": True, "gal": False, "quota": 10, "name": "x"}) == {"active": 1, "gal": 0, "quota": 10,
-                                                                                 "name": "x"}
+    assert to_api({"active": True, "gal": False, "quota": 10, "name": "x"}) == {
+        "active": 1, "gal": 0, "quota": 10, "name": "x"}
 
 
 def test_require_min_names_the_option():

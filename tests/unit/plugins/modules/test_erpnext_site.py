@@ -109,8 +109,11 @@ def run(bench, check_mode=False, diff=False, **params):
         result["failed"] = True
         raise ModuleExit(result)
 
+    def run_command(module, argv, **kwargs):
+        return bench(module, argv, **kwargs)
+
     with patch_module_args(args), \
-            mock.patch.object(AnsibleModule, "run_command", lambda module, argv, **kw: bench(module, argv, **kw)), \
+            mock.patch.object(AnsibleModule, "run_command", run_command), \
             mock.patch.object(AnsibleModule, "exit_json", exit_json), \
             mock.patch.object(AnsibleModule, "fail_json", fail_json):
         with pytest.raises(ModuleExit) as done:

@@ -97,8 +97,8 @@ def test_https_redirect_is_a_separate_router_on_the_plain_entry_points():
         "rule": "Host(`acme.example.org`)", "entryPoints": ["web"], "service": "acme",
         "middlewares": ["acme-https-redirect"]}
     assert "middlewares" not in config["http"]["routers"]["acme"]
-    assert config["http"]["middlewares"] == {"acme-https-redirect": {"redirectScheme": {"scheme": "https",
-                                                                                         "permanent": True}}}
+    assert config["http"]["middlewares"] == {
+        "acme-https-redirect": {"redirectScheme": {"scheme": "https", "permanent": True}}}
 
 
 def test_security_headers_come_before_the_extra_middlewares():
