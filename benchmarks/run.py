@@ -154,11 +154,11 @@ def seeded(runner, repeats, seed):
     print(f"one client, empty server vs seeded {seed}", flush=True)
     runner.stack.reset_all()
     runner.playbook("seeded-provision", COLLECTION_PLAYBOOK, 1)
-    empty = [runner.playbook("seeded-empty-rerun", COLLECTION_PLAYBOOK, 1) for _ in range(repeats)]
+    empty = [runner.playbook("seeded-empty-rerun", COLLECTION_PLAYBOOK, 1) for _repeat in range(repeats)]
     started = time.perf_counter()
     runner.stack.seed_mailcow(**seed)
     seed_s = time.perf_counter() - started
-    full = [runner.playbook("seeded-full-rerun", COLLECTION_PLAYBOOK, 1) for _ in range(repeats)]
+    full = [runner.playbook("seeded-full-rerun", COLLECTION_PLAYBOOK, 1) for _repeat in range(repeats)]
 
     def summary(runs):
         return {"wall_s_median": round(statistics.median(run["wall_s"] for run in runs), 3),
@@ -208,7 +208,7 @@ def mitogen_strategy_dir():
 
 def _timed(argv, env=None, repeats=5):
     times = []
-    for _ in range(repeats):
+    for _repeat in range(repeats):
         started = time.perf_counter()
         subprocess.run(argv, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
@@ -282,7 +282,7 @@ def sanity_problems(results):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1,10,50,200", help="comma-separated fleet sizes")
     parser.add_argument("--out", help="output directory (default benchmarks/results/<UTC timestamp>)")
     parser.add_argument("--forks", type=int, default=DEFAULT_FORKS)

@@ -29,7 +29,7 @@ for d in tests/*/; do
   [ -n "$(find "tests/$d" -name 'test_*.py' -print -quit)" ] || continue
   pytest_dirs+=("$d")
 done
-all_sections=("${pytest_dirs[@]}" molecule ansible-lint changelog sanity build)
+all_sections=("${pytest_dirs[@]}" molecule ansible-lint changelog sanity build bench-smoke)
 if [ $# -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); fi
 
 declare -A status seconds
@@ -62,7 +62,9 @@ EOF
 run_pytest_section() {
   local name=$1 junit=$out/junit/$1.xml rc
   rm -f "$junit"
-  python -m pytest "tests/$name" -q --junitxml="$junit"
+  # Integration-style suites spend their time in ansible-playbook processes, one core each: two
+  # workers use both cores of the CI machine. Files stay whole on one worker (module fixtures).
+  python -m pytest "tests/$name" -q --junitxml="$junit" -n "${PYTEST_WORKERS:-2}" --dist loadfile
   rc=$?
   count_junit "$junit"
   if [ $rc -eq 5 ]; then
@@ -104,6 +106,8 @@ for section in "${sections[@]}"; do
     changelog) run_tool_section changelog antsibull-changelog lint ;;
     sanity) run_tool_section sanity tools/sanity.sh all ;;
     build) run_pytest_section build ;;
+    # The fleet benchmark on a fleet of one: CI proves it runs; its numbers belong in docs/performance.md.
+    bench-smoke) run_tool_section bench-smoke make --no-print-directory bench-smoke ;;
     *)
       if [ -d "tests/$section" ]; then
         run_pytest_section "$section"

@@ -367,8 +367,8 @@ def ensure(module, client, resource):
                 module.warn(warning)
             result["changed"] = True
             if not module.check_mode:
-                _gone, result["changed"] = _apply(client, resource, ident, writes, lambda obj: obj is None,
-                                                   current)
+                _gone, result["changed"] = _apply(client, resource, ident, writes,
+                                                  lambda obj: obj is None, current)
         result[kind] = {}
     else:
         desired = resource.desired()

@@ -276,8 +276,8 @@ class Mailbox(Resource):
             # Mailcow refuses this too; saying it here makes check mode predict the failure.
             raise ResourceError("cannot create mailbox %s: mailbox_quota_exceeded: %s" % (
                 ident, explain("add/mailbox", "mailbox_quota_exceeded", [domain["maxquota"]])))
-        body = to_api({k: predicted[k] for k in ("local_part", "domain", "name", "quota", "active",
-                                                  "force_pw_update", "sogo_access", "tags")})
+        sent = ("local_part", "domain", "name", "quota", "active", "force_pw_update", "sogo_access", "tags")
+        body = to_api({k: predicted[k] for k in sent})
         body["password"] = body["password2"] = self.params["password"]
         return predicted, [Write("add/mailbox", body, "create")]
 

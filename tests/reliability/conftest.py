@@ -183,7 +183,7 @@ class Workspace:
     def run(self, *args, env=None, timeout=600, **kwargs):
         command = self.command(*args, **kwargs)
         done = subprocess.run(command, cwd=ROOT, env=self.environment(env), capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+                              timeout=timeout, stdin=subprocess.DEVNULL, check=False)
         run = Run(command, done.returncode, done.stdout, done.stderr)
         self.runs.append(run)
         return run
