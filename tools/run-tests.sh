@@ -21,15 +21,17 @@ out=$repo/tests/output
 mkdir -p "$out/junit" "$out/logs"
 
 molecule_scenario=extensions/molecule/default
-pytest_dirs=(unit contract integration)
-# Test directories added later under tests/ run too, without anyone having to remember this file.
+# The suites that drive ansible-playbook (integration, reliability, and test directories added later
+# under tests/, without anyone having to remember this file) share one pool of pytest workers: run
+# one after the other, each ends with a worker idle while the other finishes its longest file.
+playbook_dirs=(integration)
 for d in tests/*/; do
   d=${d#tests/} d=${d%/}
-  case " ${pytest_dirs[*]} build sanity output __pycache__ " in *" $d "*) continue ;; esac
+  case " unit contract ${playbook_dirs[*]} build sanity output __pycache__ " in *" $d "*) continue ;; esac
   [ -n "$(find "tests/$d" -name 'test_*.py' -print -quit)" ] || continue
-  pytest_dirs+=("$d")
+  playbook_dirs+=("$d")
 done
-all_sections=("${pytest_dirs[@]}" molecule ansible-lint changelog sanity build bench-smoke)
+all_sections=(unit contract playbooks molecule ansible-lint changelog sanity build bench-smoke)
 if [ $# -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); fi
 
 declare -A status seconds
@@ -59,16 +61,20 @@ EOF
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
+# run_pytest_section NAME DIR...: the tests under tests/DIR..., as one pytest run.
 run_pytest_section() {
   local name=$1 junit=$out/junit/$1.xml rc
+  shift
+  local paths=("${@/#/tests/}")
   rm -f "$junit"
   # Integration-style suites spend their time in ansible-playbook processes, one core each: two
   # workers use both cores of the CI machine. Files stay whole on one worker (module fixtures).
-  python -m pytest "tests/$name" -q --junitxml="$junit" -n "${PYTEST_WORKERS:-2}" --dist loadfile
+  echo "pytest ${paths[*]}"
+  python -m pytest "${paths[@]}" -q --junitxml="$junit" -n "${PYTEST_WORKERS:-2}" --dist loadfile
   rc=$?
   count_junit "$junit"
   if [ $rc -eq 5 ]; then
-    echo "** $name: pytest collected no test in tests/$name"
+    echo "** $name: pytest collected no test in ${paths[*]}"
     status[$name]="FAILED (no tests)"
     failed=$((failed + 1))
   elif [ $rc -ne 0 ]; then
@@ -105,12 +111,13 @@ for section in "${sections[@]}"; do
     ansible-lint) run_tool_section ansible-lint ansible-lint --nocolor ;;
     changelog) run_tool_section changelog antsibull-changelog lint ;;
     sanity) run_tool_section sanity tools/sanity.sh all ;;
-    build) run_pytest_section build ;;
+    build) run_pytest_section build build ;;
+    playbooks) run_pytest_section playbooks "${playbook_dirs[@]}" ;;
     # The fleet benchmark on a fleet of one: CI proves it runs; its numbers belong in docs/performance.md.
     bench-smoke) run_tool_section bench-smoke make --no-print-directory bench-smoke ;;
     *)
       if [ -d "tests/$section" ]; then
-        run_pytest_section "$section"
+        run_pytest_section "$section" "$section"
       else
         echo "** unknown section $section (known: ${all_sections[*]})"
         status[$section]=FAILED failed=$((failed + 1))
