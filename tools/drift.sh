@@ -18,7 +18,7 @@ export ANSIBLE_CONFIG="${ANSIBLE_CONFIG:-$root/ansible.cfg}"
 if [ -x "$root/.venv/bin/ansible-playbook" ]; then
   export PATH="$root/.venv/bin:$PATH"
 fi
-export ANSIBLE_CALLBACKS_ENABLED="securenexus.provisioning.drift_report${ANSIBLE_CALLBACKS_ENABLED:+,$ANSIBLE_CALLBACKS_ENABLED}"
+export ANSIBLE_CALLBACKS_ENABLED="securenexus.provisioning.drift_report,securenexus.provisioning.progress${ANSIBLE_CALLBACKS_ENABLED:+,$ANSIBLE_CALLBACKS_ENABLED}"
 export JUNIT_OUTPUT_DIR="$report_dir"
 export JUNIT_FAIL_ON_CHANGE=true
 export JUNIT_HIDE_TASK_ARGUMENTS=true
