@@ -20,6 +20,9 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils import _m
 from tests.reliability.conftest import api_get, connection, run_module
 
 DOMAIN = "faults.example"
+MAILBOX = "owner@" + DOMAIN
+ALIAS = "support@" + DOMAIN
+PASSWORD = "Fault-Tolerant-Passw0rd-1"
 
 
 @pytest.fixture(autouse=True)
@@ -27,9 +30,6 @@ def short_retry_pauses(monkeypatch):
     """Same number of retries, shorter pauses: these tests prove what is retried, not how long it waits."""
     for module in (_mailcow, _mailcow_resource):
         monkeypatch.setattr(module, "READ_RETRY_DELAYS", (0.01, 0.02))
-MAILBOX = "owner@" + DOMAIN
-ALIAS = "support@" + DOMAIN
-PASSWORD = "Fault-Tolerant-Passw0rd-1"
 
 
 def ensure_domain(target, **extra):
