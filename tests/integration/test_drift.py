@@ -65,7 +65,7 @@ def drift_check(stack, *options, env=None):
     reports = stack.root / "reports"
     env = dict(stack.env, DRIFT_REPORT_DIR=str(reports), **(env or {}))
     done = subprocess.run([str(ROOT / "tools" / "drift.sh"), "-i", str(stack.inventory), *options], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=900)
+                          env=env, capture_output=True, text=True, timeout=900, check=False)
     output = done.stdout + done.stderr
     xml_files = glob.glob(str(reports / "provision_client-*.xml"))
     assert len(xml_files) == 1, output
@@ -103,7 +103,7 @@ def alias_id(stack, address):
 
 def bench(stack, *args):
     done = subprocess.run([str(ROOT / "sandbox" / "bin" / "bench"), *args], cwd=stack.bench_dir,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -163,7 +163,7 @@ def test_a_provisioned_fleet_is_clean_every_drift_made_behind_its_back_is_report
     clean = drift_check(stack)
     assert clean.rc == 0, clean.output
     assert clean.summary == {}
-    assert clean.cases and all(status == "passed" for status, _ in clean.cases.values()), clean.cases
+    assert clean.cases and all(status == "passed" for status, _message in clean.cases.values()), clean.cases
     # One test case per client and object: each alias is a case of its own.
     for address in aliases_of("acme", "acmecorp.com"):
         assert clean.case("acme", alias(address)) == ("passed", None)
