@@ -6,15 +6,24 @@
 # PRIVATE to this collection: this module_util may change or disappear in any release,
 # without a deprecation period. Do not import it from other collections.
 
-"""The only place that runs bench: argv building, cleaning of its output, secret masking, timeouts."""
+"""The only place that runs bench: argv building, cleaning of its output, secret masking, timeouts, host lock."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
 import re
+import tempfile
 import threading
+import time
 
 MASK = "********"
 TAIL_LINES = 12
+LOCK_FILE = ".erpnext_site.lock"
+LOCK_POLL_SECONDS = 0.1
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -48,6 +57,24 @@ def clean_output(text):
     return "\n".join(lines).strip("\n")
 
 
+def lock_path(bench_command, bench_path):
+    """The host-side lock file of one bench, the same for every task that names that bench the same way."""
+    if os.path.isdir(bench_path):
+        return os.path.join(os.path.realpath(bench_path), LOCK_FILE)
+    # bench runs elsewhere (a container): only the way it is reached identifies it on this host
+    key = json.dumps([list(bench_command), bench_path]).encode()
+    return os.path.join(tempfile.gettempdir(), "erpnext_site-%s.lock" % hashlib.sha256(key).hexdigest()[:16])
+
+
+def _open_lock(path):
+    # Read-only, and created only when missing: flock needs no write access, so another user of the
+    # same bench can lock a file it does not own, which O_CREAT refuses in a sticky /tmp.
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CREAT, 0o644)
+
+
 class BenchRunner:
     """Runs `bench_command + args` with cwd = bench_path through module.run_command (never a shell)."""
 
@@ -58,6 +85,30 @@ class BenchRunner:
         self.timeout = timeout
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
         self.calls = []
+        self.lock_path = lock_path(self.bench_command, bench_path)
+
+    @contextlib.contextmanager
+    def exclusive(self, wait):
+        """Hold the bench's host-side lock, waiting for it at most ``wait`` seconds."""
+        try:
+            handle = _open_lock(self.lock_path)
+        except OSError as error:
+            raise BenchError("cannot open the lock file %s: %s" % (self.lock_path, error.strerror))
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise BenchError("could not get the lock file %s within %s seconds (option queue_timeout): "
+                                         "other tasks on this host are still creating sites on this bench"
+                                         % (self.lock_path, wait))
+                    time.sleep(LOCK_POLL_SECONDS)
+            yield
+        finally:
+            os.close(handle)
 
     def mask(self, text):
         for secret in self.secrets:

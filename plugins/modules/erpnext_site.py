@@ -104,6 +104,13 @@ options:
       - C(bench new-site) with ERPNext took up to about 3 minutes on a 2-core machine.
     type: int
     default: 1800
+  queue_timeout:
+    description:
+      - Seconds a site creation may wait for the creations queued before it on the same bench (see the notes),
+        then the task fails naming the lock file.
+      - The default leaves room for about 20 creations of 3 minutes each queued at once.
+    type: int
+    default: 3600
 notes:
   - Bench takes the passwords only on its command line (C(--admin-password), C(--db-root-password)) or from
     C(common_site_config.json) (C(root_password), C(admin_password)), where they would stay on disk. This module
@@ -112,8 +119,16 @@ notes:
     that untrusted users cannot log in to.
   - The passwords never appear in the task's results, diff, warnings or errors, nor in bench output returned by it.
   - Values given in O(site_config) also pass through the command line of C(bench set-config).
-  - C(bench new-site) takes a lock with a one-second timeout, so two creations on one bench at the same time fail.
-    Serialise the task when several sites are created at once (task keyword C(throttle) set to 1).
+  - C(bench new-site) takes a lock with a one-second timeout, so two creations on one bench at the same time would
+    make one fail. The module queues them itself. It runs C(new-site) holding a lock file of its own on the host
+    where it runs, C(.erpnext_site.lock) in O(bench_path) when that directory exists there, else a file in the
+    temporary directory named after a hash of O(bench_command) and O(bench_path). It waits for that lock at most
+    O(queue_timeout) seconds. Reads, check mode and the other bench commands never take it, so many sites are
+    checked or updated in parallel. The kernel frees the lock when its holder ends, whatever the way.
+  - The lock only queues tasks that run on the same host and name the bench the same way, whichever controller
+    started them. When the module runs on several hosts that reach one bench (for example a O(bench_command) with
+    C(docker -H ssh://...) on each client host), serialise the task with the task keyword C(throttle) set to 1,
+    and do not run two such playbooks at the same time.
   - C(bench new-site) that fails midway (wrong database root password, lock timeout, missing app) leaves the site
     directory behind; a retry would then fail with "already exists". The module reports such a half-created site
     and what to do about it instead of retrying.
@@ -132,7 +147,6 @@ EXAMPLES = r"""
       mute_emails: true
   become: true
   become_user: frappe
-  throttle: 1
 
 - name: The same site on frappe_docker (bench runs in the backend container)
   securenexus.provisioning.erpnext_site:
@@ -141,7 +155,6 @@ EXAMPLES = r"""
     admin_password: "{{ vault_acme_erpnext_admin_password }}"
     db_root_password: "{{ vault_mariadb_root_password }}"
     bench_command: [docker, compose, -f, /srv/erpnext/compose.yml, exec, -T, backend, bench]
-  throttle: 1
 
 - name: Archive the site (bench takes a backup, then moves it to archived/sites)
   securenexus.provisioning.erpnext_site:
@@ -243,8 +256,9 @@ def validate(params):
                           % (key, value, "a deletion" if value == "None" else "a number or boolean"))
         elif isinstance(value, float) and not math.isfinite(value):
             errors.append("site_config.%s: %r cannot be stored" % (key, value))
-    if params["timeout"] is not None and params["timeout"] <= 0:
-        errors.append("timeout must be a positive number of seconds")
+    for option in ("timeout", "queue_timeout"):
+        if params[option] is not None and params[option] <= 0:
+            errors.append("%s must be a positive number of seconds" % option)
     return errors
 
 
@@ -319,7 +333,9 @@ class ErpnextSite:
                 "--db-root-password", self.params["db_root_password"]]
         for app in apps:
             args += ["--install-app", app]
-        rc, stdout, stderr = self.runner.run(args, check=False)
+        # new-site gives up on bench's own lock after one second: queue behind other creations on this bench
+        with self.runner.exclusive(self.params["queue_timeout"]):
+            rc, stdout, stderr = self.runner.run(args, check=False)
         if rc == 0:
             return
         error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
@@ -413,6 +429,7 @@ def main():
             bench_command=dict(type="list", elements="str", default=["bench"]),
             site_config=dict(type="dict"),
             timeout=dict(type="int", default=1800),
+            queue_timeout=dict(type="int", default=3600),
         ),
         supports_check_mode=True,
     )

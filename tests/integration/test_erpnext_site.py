@@ -36,6 +36,48 @@ def test_half_created_site_is_reported_and_left_alone(ansible_playbook, bench_di
     assert run.rc == 0, run.output
 
 
+# The stand-in with installs that take 1.5 s while new-site holds bench's one-second lock (a real
+# bench holds it for minutes), so that creations started together overlap as they do for real.
+SLOW_BENCH = [sys.executable, "-I", "-c", "\n".join([
+    "import sys, time",
+    "sys.path.insert(0, sys.argv.pop(1))",
+    "from sandbox import bench_standin",
+    "install_app = bench_standin.Bench.install_app",
+    "def slow_install_app(*args, **kwargs):",
+    "    time.sleep(1.5)",
+    "    return install_app(*args, **kwargs)",
+    "bench_standin.Bench.install_app = slow_install_app",
+    "sys.exit(bench_standin.main())",
+]), str(ROOT)]
+
+CREATE_EACH_HOSTS_SITE = """
+- name: Every host creates its own site on the one bench, all at once
+  hosts: all
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Create the site named after the host
+      securenexus.provisioning.erpnext_site:
+        name: "{{ inventory_hostname }}"
+        admin_password: Adm1n-concurrent-5d6e7f8a9b
+        db_root_password: "{{ db_root_password }}"
+        bench_path: "{{ bench_dir }}"
+        bench_command: "{{ bench_command }}"
+"""
+
+
+def test_sites_created_at_once_on_one_bench_without_throttle_all_succeed(ansible_playbook, bench_dir, tmp_path):
+    sites = ["a.test", "b.test", "c.test", "d.test"]
+    playbook = tmp_path / "create_at_once.yml"
+    playbook.write_text(CREATE_EACH_HOSTS_SITE)
+    run = ansible_playbook(playbook, "--forks", str(len(sites)), inventory=",".join(sites) + ",",
+                           extra_vars={**bench_vars(bench_dir), "bench_command": SLOW_BENCH})
+    assert run.rc == 0, run.output
+    assert "LockTimeoutError" not in run.output
+    assert {site: (bench_standin.site_database(bench_dir, site) or {}).get("installed_apps") for site in sites} == \
+        {site: ["frappe"] for site in sites}
+
+
 @pytest.fixture
 def frontend(bench_dir, tmp_path):
     port = free_port()

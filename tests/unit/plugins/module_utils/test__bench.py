@@ -1,6 +1,10 @@
-"""The bench runner: argv, working directory, output cleaning, masking, failures, timeout."""
+"""The bench runner: argv, working directory, output cleaning, masking, failures, timeout, host lock."""
 
+import fcntl
+import os
+import re
 import sys
+import tempfile
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
@@ -11,6 +15,7 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._bench im
     BenchError,
     BenchRunner,
     clean_output,
+    lock_path,
 )
 
 SECRET = "S3cret-root-pw-0a9b8c7d6e"
@@ -78,3 +83,58 @@ def test_a_missing_bench_executable_is_a_bench_error(module, tmp_path):
     runner = BenchRunner(module, [str(tmp_path / "no-such-bench")], str(tmp_path))
     with pytest.raises(BenchError, match="cannot run"):
         runner.run(["--version"])
+
+
+DOCKER_BENCH = ["docker", "compose", "-f", "/srv/erpnext/compose.yml", "exec", "-T", "backend", "bench"]
+
+
+@pytest.fixture
+def private_temp_dir(monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def lock_is_held(path):
+    """Whether someone else holds the lock (a fresh open file conflicts even within this process)."""
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
+def test_lock_of_a_bench_on_this_host_is_in_the_bench_directory_whatever_path_leads_there(tmp_path):
+    (tmp_path / "frappe-bench").mkdir()
+    (tmp_path / "bench-link").symlink_to(tmp_path / "frappe-bench")
+    expected = os.path.join(os.path.realpath(tmp_path / "frappe-bench"), ".erpnext_site.lock")
+    assert lock_path(["bench"], str(tmp_path / "frappe-bench")) == expected
+    assert lock_path(["bench"], str(tmp_path / "bench-link") + "/") == expected
+
+
+def test_lock_of_a_bench_in_a_container_is_in_the_temp_dir_the_same_for_every_task(private_temp_dir):
+    path = lock_path(DOCKER_BENCH, "/home/frappe/frappe-bench")
+    assert os.path.dirname(path) == str(private_temp_dir)
+    assert lock_path(list(DOCKER_BENCH), "/home/frappe/frappe-bench") == path
+
+
+def test_lock_of_a_bench_in_another_container_is_another_file(private_temp_dir):
+    other_compose = [part.replace("/srv/erpnext", "/srv/erpnext-staging") for part in DOCKER_BENCH]
+    assert lock_path(other_compose, "/home/frappe/frappe-bench") != lock_path(DOCKER_BENCH, "/home/frappe/frappe-bench")
+
+
+def test_exclusive_holds_the_lock_inside_and_releases_it_after(module, tmp_path):
+    runner = python_runner(module, tmp_path, "pass")
+    with runner.exclusive(wait=1):
+        assert lock_is_held(runner.lock_path)
+    assert not lock_is_held(runner.lock_path)
+
+
+def test_a_lock_held_past_the_wait_fails_naming_the_lock_file(module, tmp_path):
+    runner = python_runner(module, tmp_path, "pass")
+    with open(runner.lock_path, "a") as other_task:
+        fcntl.flock(other_task, fcntl.LOCK_EX)
+        with pytest.raises(BenchError, match="could not get the lock file %s within 0.3 seconds"
+                                             % re.escape(runner.lock_path)):
+            with runner.exclusive(wait=0.3):
+                pass

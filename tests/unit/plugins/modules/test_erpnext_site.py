@@ -1,19 +1,41 @@
 """erpnext_site decisions, driven through main() with a fake bench behind AnsibleModule.run_command."""
 
 import ast
+import contextlib
+import fcntl
 import json
+import tempfile
 from unittest import mock
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import lock_path
 from ansible_collections.securenexus.provisioning.plugins.modules import erpnext_site
 
 SITE = "acme.erp.example.org"
 ADMIN_PW = "Adm1n-unit-3c9e1f7a2b"
 ROOT_PW = "R00t-unit-8d2b6a4c1e"
 MUTATING = ("new-site", "install-app", "uninstall-app", "set-config", "drop-site")
+
+
+@pytest.fixture(autouse=True)
+def private_temp_dir(monkeypatch, tmp_path):
+    """The bench below is not a local directory, so its lock file goes to the temp dir: the test's own."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
+@pytest.fixture
+def bench_lock():
+    return lock_path(["bench"], "/nonexistent-bench")
+
+
+@contextlib.contextmanager
+def held_by_another_task(path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 class FakeBench:
@@ -315,3 +337,42 @@ def test_bench_command_prefix_is_used_for_every_call():
     docker = ["docker", "compose", "-f", "/srv/erpnext/compose.yml", "exec", "-T", "backend", "bench"]
     run(recording, bench_command=docker)
     assert seen == [docker]
+
+
+def test_new_site_runs_holding_the_bench_lock_and_reads_do_not(bench_lock):
+    bench = FakeBench()
+    locked = []
+
+    def probing(module, argv, **kwargs):
+        with open(bench_lock, "a") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked.append(False)
+            except BlockingIOError:
+                locked.append(True)
+        return bench(module, argv, **kwargs)
+
+    run(probing, **CREATE)
+    assert list(zip(bench.commands(), locked)) == [("list-apps", False), ("new-site", True), ("list-apps", False)]
+
+
+def test_updating_an_existing_site_does_not_wait_for_the_bench_lock(bench_lock):
+    bench = FakeBench(apps=["frappe"])
+    with held_by_another_task(bench_lock):
+        result = run(bench, apps=["erpnext"], site_config={"mute_emails": True}, queue_timeout=1)
+    assert result["changed"] is True and "failed" not in result
+
+
+def test_check_mode_creation_does_not_wait_for_the_bench_lock(bench_lock):
+    with held_by_another_task(bench_lock):
+        result = run(FakeBench(), check_mode=True, queue_timeout=1, **CREATE)
+    assert result["changed"] is True and "failed" not in result
+
+
+def test_creation_fails_naming_the_lock_file_when_another_task_holds_it_past_the_queue_timeout(bench_lock):
+    bench = FakeBench()
+    with held_by_another_task(bench_lock):
+        result = run(bench, queue_timeout=1, **CREATE)
+    assert result["failed"] and f"could not get the lock file {bench_lock} within 1 seconds" in result["msg"]
+    assert bench.mutating_calls() == []
+    assert ADMIN_PW not in json.dumps(result) and ROOT_PW not in json.dumps(result)
