@@ -371,7 +371,7 @@ def module_page(name, data):
     lines = [GENERATED_MARK, "", f"# {fqcn}", "", f"{escape_text(doc['short_description'], False)}", ""]
     if doc.get("version_added"):
         lines += [f"Added in {COLLECTION} {doc['version_added']}."
-                  + (" The module runs through an action plugin on the controller." if doc.get("has_action") else ""),
+                  + (" The module comes with an action plugin, which runs on the controller." if doc.get("has_action") else ""),
                   ""]
     lines += ["## Synopsis", "", render.bullets(doc.get("description")), ""]
     if doc.get("requirements"):
@@ -416,7 +416,7 @@ def index_page(modules, roles):
              "## Modules", "", "| Module | Description |", "|---|---|"]
     for name, data in modules:
         doc = data["doc"]
-        note = " (action plugin, runs on the controller)" if doc.get("has_action") else ""
+        note = " (action plugin)" if doc.get("has_action") else ""
         lines.append(f"| [{code(name, True)}]({page_name('module', name)}) | "
                      f"{escape_text(doc['short_description'], True)}{note} |")
     lines += ["", "## Roles", "", "| Role | Description |", "|---|---|"]

@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import (
     MAILCOW_ARGSPEC,
     READ_RETRY_DELAYS,
     MailcowClient,
     MailcowError,
 )
+from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 MIB = 1024 * 1024
 SPECIAL_DESTINATIONS = {"null@localhost": "goto_null", "spam@localhost": "goto_spam", "ham@localhost": "goto_ham"}
@@ -350,9 +349,9 @@ def _apply(client, resource, ident, writes, settled, before):
         return resource.read(client, ident), True
 
 
-def ensure(module, client, resource):
+def ensure(client, resource, check_mode, diff):
     """Read once, compare only what the user set, write unless in check mode; returns the result dict."""
-    params = module.params
+    params = resource.params
     resource.validate()
     ident = resource.identity()
     current = resource.read(client, ident)
@@ -363,10 +362,9 @@ def ensure(module, client, resource):
         before, after = current or {}, {}
         if current is not None:
             writes, warnings = resource.plan_delete(client, ident, current)
-            for warning in warnings:
-                module.warn(warning)
+            client.warnings.extend(warnings)
             result["changed"] = True
-            if not module.check_mode:
+            if not check_mode:
                 _gone, result["changed"] = _apply(client, resource, ident, writes,
                                                   lambda obj: obj is None, current)
         result[kind] = {}
@@ -389,7 +387,7 @@ def ensure(module, client, resource):
         after = predicted
         if writes:
             result["changed"] = True
-            if not module.check_mode:
+            if not check_mode:
                 final, result["changed"] = _apply(client, resource, ident, writes, settled, current)
                 differing = sorted(k for k, v in desired.items() if final is None or final.get(k) != v)
                 if differing:
@@ -404,7 +402,7 @@ def ensure(module, client, resource):
             after = dict(after, **secrets)
     if resource.notes:
         result["msg"] = "; ".join(resource.notes)
-    if module._diff:
+    if diff:
         result["diff"] = {"before": before, "after": after}
     return result
 
@@ -415,41 +413,33 @@ def connection_argspec(**options):
     return spec
 
 
-def _client(module):
-    try:
-        client = MailcowClient.from_params(module.params, module.check_mode)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    for warning in client.warnings:
-        module.warn(warning)
-    client.warnings = []
-    return client
+def mailcow_module(argument_spec, work, **validation):
+    """A module with the connection options whose ``work(client, params, check_mode, diff)`` returns the result."""
+
+    def execute(params, check_mode, diff):
+        try:
+            client = MailcowClient.from_params(params, check_mode)
+        except ValueError as exc:
+            return {"failed": True, "changed": False, "msg": str(exc)}
+        try:
+            result = work(client, params, check_mode, diff)
+        except (MailcowError, ResourceError) as exc:
+            # A plan of several writes (replace a DKIM key, sync tags) can fail after a first one took effect.
+            result = {"failed": True, "changed": client.writes_done > 0, "msg": str(exc)}
+        if client.warnings:
+            result["warnings"] = list(client.warnings)
+        return result
+
+    return ModuleSpec(connection_argspec(**argument_spec), execute, **validation)
 
 
-def _finish(module, client, work):
-    try:
-        result = work()
-    except (MailcowError, ResourceError) as exc:
-        for warning in client.warnings:
-            module.warn(warning)
-        # A plan of several writes (replace a DKIM key, sync tags) can fail after a first one took effect.
-        module.fail_json(msg=str(exc), changed=client.writes_done > 0)
-    for warning in client.warnings:
-        module.warn(warning)
-    module.exit_json(**result)
+def state_module(resource_class, argument_spec, **validation):
+    """A module that ensures one object is present or absent."""
+    return mailcow_module(argument_spec,
+                          lambda client, params, check_mode, diff: ensure(client, resource_class(params), check_mode, diff),
+                          **validation)
 
 
-def run_module(resource_class, argument_spec, **module_kwargs):
-    """main() of a state module: argument spec, client, ensure(), exit/fail."""
-    module = AnsibleModule(argument_spec=connection_argspec(**argument_spec), supports_check_mode=True,
-                           **module_kwargs)
-    client = _client(module)
-    _finish(module, client, lambda: ensure(module, client, resource_class(module.params)))
-
-
-def run_info(key, argument_spec, fetch, **module_kwargs):
-    """main() of an _info module: ``fetch(client, params)`` returns the list put under ``key``."""
-    module = AnsibleModule(argument_spec=connection_argspec(**argument_spec), supports_check_mode=True,
-                           **module_kwargs)
-    client = _client(module)
-    _finish(module, client, lambda: {"changed": False, key: fetch(client, module.params)})
+def info_module(key, argument_spec, fetch):
+    """An _info module: ``fetch(client, params)`` returns the list put under ``key``."""
+    return mailcow_module(argument_spec, lambda client, params, check_mode, diff: {"changed": False, key: fetch(client, params)})

@@ -16,6 +16,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.ATTRIBUTES
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -134,7 +135,7 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_
     lower,
     read_alias,
     require_address,
-    run_module,
+    state_module,
     to_api,
 )
 
@@ -207,8 +208,11 @@ class Alias(Resource):
         return [Write("delete/alias", [str(current["id"])], "delete")], []
 
 
+MODULE = state_module(Alias, ARGUMENT_SPEC)
+
+
 def main():
-    run_module(Alias, ARGUMENT_SPEC)
+    MODULE.main()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.INFO_MODULE
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -81,10 +82,10 @@ aliases:
 """
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    info_module,
     list_aliases,
     lower,
     read_alias,
-    run_info,
 )
 
 
@@ -96,8 +97,11 @@ def fetch(client, params):
     return [a for a in [found] if a is not None and domain in (None, a["address"].rpartition("@")[2])]
 
 
+MODULE = info_module("aliases", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
+
+
 def main():
-    run_info("aliases", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
+    MODULE.main()
 
 
 if __name__ == "__main__":

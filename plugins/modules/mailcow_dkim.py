@@ -20,6 +20,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.ATTRIBUTES
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -132,7 +133,7 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_
     lower,
     read_dkim,
     require_domain,
-    run_module,
+    state_module,
 )
 
 # Mailcow's own rule: alphanumeric once "-", "_" and "." are removed.
@@ -194,8 +195,11 @@ class Dkim(Resource):
         return [Write("delete/dkim", [ident], "delete")], []
 
 
+MODULE = state_module(Dkim, ARGUMENT_SPEC)
+
+
 def main():
-    run_module(Dkim, ARGUMENT_SPEC)
+    MODULE.main()
 
 
 if __name__ == "__main__":

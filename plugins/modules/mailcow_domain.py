@@ -17,6 +17,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.ATTRIBUTES
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -203,7 +204,7 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_
     normalise_domain,
     require_domain,
     require_min,
-    run_module,
+    state_module,
     tag_list,
     tag_writes,
     to_api,
@@ -308,8 +309,11 @@ class Domain(Resource):
         return [Write("delete/domain", [ident], "delete")], []
 
 
+MODULE = state_module(Domain, ARGUMENT_SPEC)
+
+
 def main():
-    run_module(Domain, ARGUMENT_SPEC)
+    MODULE.main()
 
 
 if __name__ == "__main__":

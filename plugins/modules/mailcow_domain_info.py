@@ -15,6 +15,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.INFO_MODULE
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -103,10 +104,10 @@ domains:
 """
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    info_module,
     list_domains,
     lower,
     read_domain,
-    run_info,
 )
 
 
@@ -117,8 +118,11 @@ def fetch(client, params):
     return [] if found is None else [found]
 
 
+MODULE = info_module("domains", {"domain": {"type": "str"}}, fetch)
+
+
 def main():
-    run_info("domains", {"domain": {"type": "str"}}, fetch)
+    MODULE.main()
 
 
 if __name__ == "__main__":

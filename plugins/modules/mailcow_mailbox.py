@@ -17,6 +17,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.ATTRIBUTES
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -202,7 +203,7 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_
     read_mailbox,
     require_address,
     require_min,
-    run_module,
+    state_module,
     tag_list,
     tag_writes,
     to_api,
@@ -314,11 +315,14 @@ class Mailbox(Resource):
         return [Write("delete/mailbox", [ident], "delete")], warnings
 
 
+MODULE = state_module(Mailbox, ARGUMENT_SPEC,
+                      required_one_of=[("address", "local_part")],
+                      mutually_exclusive=[("address", "local_part"), ("address", "domain")],
+                      required_together=[("local_part", "domain")])
+
+
 def main():
-    run_module(Mailbox, ARGUMENT_SPEC,
-               required_one_of=[("address", "local_part")],
-               mutually_exclusive=[("address", "local_part"), ("address", "domain")],
-               required_together=[("local_part", "domain")])
+    MODULE.main()
 
 
 if __name__ == "__main__":

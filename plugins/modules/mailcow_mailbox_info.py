@@ -16,6 +16,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
   - securenexus.provisioning._mailcow.INFO_MODULE
   - securenexus.provisioning._mailcow.ACTION_GROUP
@@ -98,10 +99,10 @@ mailboxes:
 """
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    info_module,
     list_mailboxes,
     lower,
     read_mailbox,
-    run_info,
 )
 
 
@@ -113,8 +114,11 @@ def fetch(client, params):
     return [m for m in [found] if m is not None and domain in (None, m["domain"])]
 
 
+MODULE = info_module("mailboxes", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
+
+
 def main():
-    run_info("mailboxes", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
+    MODULE.main()
 
 
 if __name__ == "__main__":

@@ -132,6 +132,7 @@ options:
     type: int
     default: 30
 extends_documentation_fragment:
+  - securenexus.provisioning._in_process
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -233,9 +234,10 @@ import time
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 HEADER = "# Managed by Ansible (securenexus.provisioning.traefik_route); changes made here are overwritten.\n"
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
@@ -557,8 +559,8 @@ def write_atomically(path, content):
         os.close(dir_fd)
 
 
-def run(module):
-    params = validate(module.params)
+def run(params, check_mode, diff):
+    params = validate(params)
     name = params["name"]
     directory = params["directory"]
     if not os.path.isdir(directory):
@@ -572,10 +574,10 @@ def run(module):
 
     if params["state"] == "absent":
         result["changed"] = current is not None
-        if module._diff:
+        if diff:
             result["diff"] = {"before_header": path, "after_header": path,
                               "before": "" if current is None else current.decode("utf-8", "replace"), "after": ""}
-        if result["changed"] and module.check_mode:
+        if result["changed"] and check_mode:
             result["msg"] = f"route {name} would be removed (check mode: Traefik's API not consulted)"
             return result
         if result["changed"]:
@@ -592,11 +594,11 @@ def run(module):
     routers = config["http"]["routers"]
     result["route"]["rule"] = routers[name]["rule"]
     result["changed"] = current != content
-    if module._diff:
+    if diff:
         result["diff"] = {"before_header": path, "after_header": path,
                           "before": "" if current is None else current.decode("utf-8", "replace"),
                           "after": content.decode()}
-    if result["changed"] and module.check_mode:
+    if result["changed"] and check_mode:
         result["msg"] = (f"route {name} would be written; check mode: confirmation through Traefik's API skipped "
                          "because nothing was written")
         return result
@@ -610,15 +612,21 @@ def run(module):
     return result
 
 
-def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+def execute(params, check_mode, diff):
     try:
-        result = run(module)
+        return run(params, check_mode, diff)
     except RouteError as error:
-        module.fail_json(msg=str(error))
+        return {"failed": True, "changed": False, "msg": str(error)}
     except OSError as error:
-        module.fail_json(msg=f"could not update the route file in {module.params['directory']}: {to_native(error)}")
-    module.exit_json(**result)
+        return {"failed": True, "changed": False,
+                "msg": f"could not update the route file in {params['directory']}: {to_native(error)}"}
+
+
+MODULE = ModuleSpec(ARGUMENT_SPEC, execute)
+
+
+def main():
+    MODULE.main()
 
 
 if __name__ == "__main__":

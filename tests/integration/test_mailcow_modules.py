@@ -5,6 +5,10 @@ The behaviour is asserted inside the playbooks under targets/ (ansible.builtin.a
 offending result in fail_msg); this driver runs each playbook once per session at -vvv, checks
 that it passed and that every assert ran, and checks the same output for secrets. Each playbook
 creates its own uniquely named objects and removes them in an always: block.
+
+On the local connection the modules run inside Ansible's worker process (plugins/action); the
+scenarios that exercise no_log, diff, warnings and argument validation also run with that switched
+off, as ordinary module processes, and must pass unchanged.
 """
 
 import re
@@ -36,6 +40,9 @@ RECAP = re.compile(r"^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\
                    r"failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+"
                    r"ignored=(?P<ignored>\d+)", re.MULTILINE)
 ASSERT_PASSED = '"msg": "All assertions passed"'
+# What -vvv prints when one of the Mailcow modules is shipped and started as its own process.
+MODULE_PROCESS = "/plugins/modules/mailcow_"
+AS_MODULE_PROCESS = ["mailbox_lifecycle", "mailbox_failures", "mailbox_delete_warnings"]
 # -vvv, and ansible-core >= 2.21 puts the module arguments into each result only when asked to.
 VERBOSE = {"verbosity": 3, "env": {"ANSIBLE_INJECT_INVOCATION": "true"}}
 
@@ -76,11 +83,12 @@ def run_scenario(ansible_playbook, mailcow_api, mailcow_test_passwords, scenario
     and read after, then absent to clean up.
     """
 
-    def run(name):
-        if name in scenario_runs:
-            return scenario_runs[name]
+    def run(name, in_process=True):
+        if (name, in_process) in scenario_runs:
+            return scenario_runs[name, in_process]
         playbook = TARGETS / PLAYBOOKS[name]
-        extra_vars = {"mailcow_test_suffix": uuid.uuid4().hex[:10], **mailcow_test_passwords}
+        extra_vars = {"mailcow_test_suffix": uuid.uuid4().hex[:10], **mailcow_test_passwords,
+                      "securenexus_provisioning_in_process": in_process}
         if mailcow_api.is_emulator:
             extra_vars["mailcow_control_url"] = mailcow_api.url
         scenario = ScenarioRun(playbook, [])
@@ -98,7 +106,7 @@ def run_scenario(ansible_playbook, mailcow_api, mailcow_test_passwords, scenario
                 scenario.runs.append(ansible_playbook(playbook, extra_vars=absent, **VERBOSE))
         else:
             scenario.runs.append(ansible_playbook(playbook, extra_vars=extra_vars, **VERBOSE))
-        scenario_runs[name] = scenario
+        scenario_runs[name, in_process] = scenario
         return scenario
 
     return run
@@ -189,10 +197,22 @@ def test_idempotent_run_reads_each_object_once_and_writes_nothing(run_scenario, 
     assert scenario.counters["reads"] == 7
 
 
-@pytest.mark.parametrize("name", sorted(PLAYBOOKS))
-def test_verbose_output_never_contains_the_api_key_or_a_password(name, run_scenario, mailcow_api,
+def test_on_the_local_connection_no_module_process_is_started(run_scenario):
+    assert MODULE_PROCESS not in run_scenario("mailbox_lifecycle").output
+
+
+@pytest.mark.parametrize("name", AS_MODULE_PROCESS)
+def test_scenario_passes_unchanged_when_the_module_runs_as_its_own_process(name, run_scenario, mailcow_api):
+    scenario = run_scenario(name, in_process=False)
+    assert MODULE_PROCESS in scenario.output
+    assert_passed(scenario, mailcow_api)
+
+
+@pytest.mark.parametrize("name, in_process", [(name, True) for name in sorted(PLAYBOOKS)]
+                         + [(name, False) for name in AS_MODULE_PROCESS])
+def test_verbose_output_never_contains_the_api_key_or_a_password(name, in_process, run_scenario, mailcow_api,
                                                                  mailcow_test_passwords):
-    output = run_scenario(name).output
+    output = run_scenario(name, in_process).output
     # -vvv prints every module's arguments: proof that the secrets had a chance to leak.
     assert '"module_args"' in output
     assert mailcow_api.api_key not in output

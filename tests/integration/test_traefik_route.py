@@ -24,13 +24,14 @@ def apply_route(ansible_playbook, tmp_path):
     """Run one traefik_route task with the given options; returns (registered result, playbook run)."""
     runs = iter(range(1000))
 
-    def apply(args, check=False, diff=False):
+    def apply(args, check=False, diff=False, in_process=True):
         number = next(runs)
         args_file = tmp_path / f"args-{number}.json"
         result_file = tmp_path / f"result-{number}.json"
         args_file.write_text(json.dumps(args))
         run = ansible_playbook(PLAYBOOK, extra_vars={"route_args_file": str(args_file),
-                                                     "result_file": str(result_file)},
+                                                     "result_file": str(result_file),
+                                                     "securenexus_provisioning_in_process": in_process},
                                check=check, diff=diff)
         assert run.rc == 0, run.output
         return json.loads(result_file.read_text()), run
@@ -73,6 +74,16 @@ def test_route_serves_the_site_through_traefik(apply_route, traefik_proxy, site_
                                "router": "serve@file", "rule": "Host(`serve.example.test`)", "status": "enabled"}
     assert ping(traefik_proxy.web_port, "serve.example.test") == (200, {"message": "pong",
                                                                         "site": "serve.example.test"})
+
+
+def test_a_route_written_by_a_module_process_is_the_one_the_worker_writes(apply_route, traefik_proxy, site_backend):
+    args = route_args(traefik_proxy, site_backend, "as-module", security_headers=True)
+    as_module, _run = apply_route(args, in_process=False)
+
+    in_worker, _run = apply_route(args)
+
+    assert as_module["changed"] is True and as_module["route"]["status"] == "enabled"
+    assert in_worker["changed"] is False and in_worker["route"] == as_module["route"]
 
 
 def test_second_identical_run_reports_ok(apply_route, traefik_proxy, site_backend):

@@ -32,8 +32,8 @@ def rendered(**options):
     return module.render(module.validate(params(**options)))
 
 
-def fake_module(tmp_path, check_mode=False, diff=False, **options):
-    return SimpleNamespace(params=params(directory=str(tmp_path), **options), check_mode=check_mode, _diff=diff)
+def run_route(tmp_path, check_mode=False, diff=False, **options):
+    return module.run(params(directory=str(tmp_path), **options), check_mode, diff)
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_signature_differs_when_traefik_serves_another_rule():
 
 
 def test_new_file_gets_mode_0644_and_no_temporary_file_stays(tmp_path):
-    result = module.run(fake_module(tmp_path))
+    result = run_route(tmp_path)
 
     assert result["changed"] is True
     assert os.listdir(tmp_path) == ["acme.yml"]
@@ -193,16 +193,16 @@ def test_rewrite_keeps_the_existing_files_mode(tmp_path):
     (tmp_path / "acme.yml").write_text("http: {}\n")
     os.chmod(tmp_path / "acme.yml", 0o640)
 
-    module.run(fake_module(tmp_path))
+    run_route(tmp_path)
 
     assert stat.S_IMODE(os.stat(tmp_path / "acme.yml").st_mode) == 0o640
 
 
 def test_unchanged_file_is_not_rewritten(tmp_path):
-    module.run(fake_module(tmp_path))
+    run_route(tmp_path)
     before = os.stat(tmp_path / "acme.yml").st_ino
 
-    result = module.run(fake_module(tmp_path))
+    result = run_route(tmp_path)
 
     assert result["changed"] is False
     assert os.stat(tmp_path / "acme.yml").st_ino == before
@@ -211,7 +211,7 @@ def test_unchanged_file_is_not_rewritten(tmp_path):
 def test_check_mode_with_pending_change_writes_nothing_and_skips_the_api(tmp_path, fake_api):
     fake_api.answers = [None]
 
-    result = module.run(fake_module(tmp_path, check_mode=True, diff=True, api_url="http://127.0.0.1:1"))
+    result = run_route(tmp_path, check_mode=True, diff=True, api_url="http://127.0.0.1:1")
 
     assert result["changed"] is True
     assert result["route"]["status"] is None
@@ -224,17 +224,17 @@ def test_check_mode_with_pending_change_writes_nothing_and_skips_the_api(tmp_pat
 
 
 def test_check_mode_without_change_still_confirms_the_router(tmp_path, fake_api):
-    module.run(fake_module(tmp_path))
+    run_route(tmp_path)
     fake_api.answers = [served(rendered(), status="disabled", error=['middleware "x@file" does not exist'])]
 
     with pytest.raises(module.RouteError, match='router acme@file as disabled: middleware "x@file" does not exist'):
-        module.run(fake_module(tmp_path, check_mode=True, api_url="http://127.0.0.1:1"))
+        run_route(tmp_path, check_mode=True, api_url="http://127.0.0.1:1")
 
 
 def test_confirmation_waits_until_traefik_serves_the_new_definition(tmp_path, fake_api):
     fake_api.answers = [None, served(rendered(), rule="Host(`old.example.org`)"), served(rendered())]
 
-    result = module.run(fake_module(tmp_path, api_url="http://127.0.0.1:1"))
+    result = run_route(tmp_path, api_url="http://127.0.0.1:1")
 
     assert result["route"]["status"] == "enabled"
     assert fake_api.calls == ["acme@file"] * 3
@@ -245,7 +245,7 @@ def test_https_redirect_router_is_confirmed_too(tmp_path, fake_api):
     config = rendered(**options)
     fake_api.answers = [served(config), served(config, "acme-https-redirect")]
 
-    module.run(fake_module(tmp_path, api_url="http://127.0.0.1:1", **options))
+    run_route(tmp_path, api_url="http://127.0.0.1:1", **options)
 
     assert fake_api.calls == ["acme@file", "acme-https-redirect@file"]
 
@@ -254,7 +254,7 @@ def test_router_that_never_appears_fails_pointing_to_traefiks_log(tmp_path, fake
     fake_api.answers = [None]
 
     with pytest.raises(module.RouteError, match="did not load router acme@file .* check Traefik's log"):
-        module.run(fake_module(tmp_path, api_url="http://127.0.0.1:1", wait_timeout=0))
+        run_route(tmp_path, api_url="http://127.0.0.1:1", wait_timeout=0)
 
 
 def test_unreachable_api_fails_naming_its_url(tmp_path, monkeypatch):
@@ -266,14 +266,14 @@ def test_unreachable_api_fails_naming_its_url(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "open_url", refuse)
 
     with pytest.raises(module.RouteError, match="could not reach Traefik's API at http://127.0.0.1:1"):
-        module.run(fake_module(tmp_path, api_url="http://127.0.0.1:1/", wait_timeout=0))
+        run_route(tmp_path, api_url="http://127.0.0.1:1/", wait_timeout=0)
 
 
 def test_absent_removes_the_file_and_waits_for_404(tmp_path, fake_api):
-    module.run(fake_module(tmp_path))
+    run_route(tmp_path)
     fake_api.answers = [served(rendered()), None]
 
-    result = module.run(fake_module(tmp_path, state="absent", api_url="http://127.0.0.1:1"))
+    result = run_route(tmp_path, state="absent", api_url="http://127.0.0.1:1")
 
     assert result["changed"] is True
     assert os.listdir(tmp_path) == []
@@ -281,9 +281,9 @@ def test_absent_removes_the_file_and_waits_for_404(tmp_path, fake_api):
 
 
 def test_absent_in_check_mode_keeps_the_file(tmp_path):
-    module.run(fake_module(tmp_path))
+    run_route(tmp_path)
 
-    result = module.run(fake_module(tmp_path, state="absent", check_mode=True, diff=True))
+    result = run_route(tmp_path, state="absent", check_mode=True, diff=True)
 
     assert result["changed"] is True
     assert result["diff"]["after"] == ""
@@ -292,7 +292,7 @@ def test_absent_in_check_mode_keeps_the_file(tmp_path):
 
 def test_missing_directory_is_refused(tmp_path):
     with pytest.raises(module.RouteError, match="^directory: .* does not exist"):
-        module.run(fake_module(tmp_path / "missing"))
+        run_route(tmp_path / "missing")
 
 
 def http_404(body):
@@ -313,7 +313,7 @@ def test_other_404_is_never_taken_for_a_removed_router(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "open_url", http_404(b"404 page not found\n"))
 
     with pytest.raises(module.RouteError, match="HTTP 404 for http://127.0.0.1:1/x/api/http/routers/acme@file: is api_url"):
-        module.run(fake_module(tmp_path, state="absent", api_url="http://127.0.0.1:1/x/", wait_timeout=0))
+        run_route(tmp_path, state="absent", api_url="http://127.0.0.1:1/x/", wait_timeout=0)
 
 
 def test_plain_404_while_traefik_starts_is_waited_out(tmp_path, monkeypatch):
@@ -325,6 +325,6 @@ def test_plain_404_while_traefik_starts_is_waited_out(tmp_path, monkeypatch):
 
     monkeypatch.setattr(module, "open_url", open_url)
 
-    result = module.run(fake_module(tmp_path, state="absent", api_url="http://127.0.0.1:1", wait_timeout=5))
+    result = run_route(tmp_path, state="absent", api_url="http://127.0.0.1:1", wait_timeout=5)
 
     assert result["changed"] is False
