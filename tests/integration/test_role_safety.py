@@ -31,6 +31,7 @@ def invalid_stack(tmp_path):
         "client_extra_aliases": ["billing", "bad alias", "support"],
     }
     clients["hooli"] = {"client_plan": "gold", "client_subdomain": "globex"}
+    clients["umbrella"] = {"client_plan": "starter", "client_mailbox": "support-globex"}
     stack = start_client_stack(tmp_path, clients)
     yield stack
     stop_client_stack(stack)
@@ -53,6 +54,21 @@ def test_preflight_reports_every_problem_of_a_client_at_once_and_changes_nothing
     assert invalid_stack.mailcow.control.counters()["writes"] == 0
     assert not invalid_stack.credentials_dir.exists()
     assert list(invalid_stack.traefik.dynamic_dir.iterdir()) == []
+
+
+def test_each_client_of_a_run_is_told_its_clashes_with_clients_in_and_outside_the_run(invalid_stack):
+    run = invalid_stack.run("provision_client.yml", extra_vars={"client": "hooli,umbrella"})
+    assert run.rc != 0
+    hooli = next(line for line in run.output.splitlines() if "Client hooli is not valid" in line)
+    assert ("addresses in byrne-accounts.org clash with client globex: globex@byrne-accounts.org, "
+            "support-globex@byrne-accounts.org, info-globex@byrne-accounts.org, "
+            "financial-globex@byrne-accounts.org, sales-globex@byrne-accounts.org, "
+            "accounts-globex@byrne-accounts.org") in hooli
+    assert "addresses in byrne-accounts.org clash with client umbrella: support-globex@byrne-accounts.org" in hooli
+    umbrella = next(line for line in run.output.splitlines() if "Client umbrella is not valid" in line)
+    assert ("2 problem(s): "
+            "(1) addresses in byrne-accounts.org clash with client globex: support-globex@byrne-accounts.org; "
+            "(2) addresses in byrne-accounts.org clash with client hooli: support-globex@byrne-accounts.org") in umbrella
 
 
 def test_deprovision_without_confirm_refuses_and_changes_nothing(client_stack):
