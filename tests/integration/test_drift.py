@@ -182,8 +182,10 @@ def test_a_provisioned_fleet_is_clean_every_drift_made_behind_its_back_is_report
     acme_route = stack.traefik.dynamic_dir / "client-acme.yml"
     acme_route.write_text(acme_route.read_text().replace('"passHostHeader": true', '"passHostHeader": false'))
     bench(stack, "--site", "acme.byrne-accounts.org", "uninstall-app", "posawesome", "--yes")
-    # globex: mailbox deactivated, route file deleted, site gone.
+    # globex: mailbox deactivated, route file deleted, site gone, setup sheet edited by hand.
     mailcow_post(stack, "edit/mailbox", {"items": ["globex@byrne-accounts.org"], "attr": {"active": 0}})
+    globex_sheet = stack.credentials_dir / "globex" / "SETUP.md"
+    globex_sheet.write_text(globex_sheet.read_text() + "Hand-written note\n")
     (stack.traefik.dynamic_dir / "client-globex.yml").unlink()
     from sandbox.bench_standin import SANDBOX_DB_ROOT_PASSWORD
     bench(stack, "drop-site", "globex.byrne-accounts.org", "--db-root-username", "root",
@@ -229,6 +231,7 @@ def test_a_provisioned_fleet_is_clean_every_drift_made_behind_its_back_is_report
     assert globex[ROUTE]["change"] == "create"
     assert globex[SITE]["change"] == "create"
     assert drifted.case("globex", SITE)[0] == "failure"
+    assert globex[SHEET]["change"] == "update" and "Hand-written note" in globex[SHEET]["before"]
 
     assert initech[MAILBOX]["change"] == "create"
     for address in aliases_of("initech"):
