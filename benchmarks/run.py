@@ -178,17 +178,20 @@ def levers(runner, size):
     print(f"levers on the drift check, N={size}", flush=True)
     runner.stack.reset_all()
     runner.playbook("levers-provision", COLLECTION_PLAYBOOK, size)
-    variants = [("forks=5", {"ANSIBLE_FORKS": "5"}), (f"forks={DEFAULT_FORKS} (default)", {}),
-                ("forks=20", {"ANSIBLE_FORKS": "20"}), ("pipelining off", {"ANSIBLE_PIPELINING": "False"}),
-                ("strategy free", {"ANSIBLE_STRATEGY": "free"})]
+    # (name, environment, extra arguments)
+    variants = [("forks=5", {"ANSIBLE_FORKS": "5"}, ()), (f"forks={DEFAULT_FORKS} (default)", {}, ()),
+                ("forks=20", {"ANSIBLE_FORKS": "20"}, ()), ("pipelining off", {"ANSIBLE_PIPELINING": "False"}, ()),
+                ("strategy free", {"ANSIBLE_STRATEGY": "free"}, ()),
+                ("module processes (in-worker runs off)", {}, ("-e", "securenexus_provisioning_in_process=false"))]
     mitogen = mitogen_strategy_dir()
     if mitogen:
-        variants.append(("mitogen_linear", {"ANSIBLE_STRATEGY_PLUGINS": mitogen, "ANSIBLE_STRATEGY": "mitogen_linear"}))
+        variants.append(("mitogen_linear",
+                         {"ANSIBLE_STRATEGY_PLUGINS": mitogen, "ANSIBLE_STRATEGY": "mitogen_linear"}, ()))
     results = []
-    for name, env in variants:
+    for name, env, args in variants:
         try:
             run = runner.playbook(f"lever-{re.sub(r'[^a-z0-9]+', '-', name)}", COLLECTION_PLAYBOOK, size,
-                                  check=True, env=env)
+                                  check=True, env=env, args=args)
         except BenchmarkError as error:
             results.append({"lever": name, "error": str(error)[:3000]})
             print(f"  {name}: FAILED ({str(error).splitlines()[0]})", flush=True)
@@ -288,6 +291,9 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=DEFAULT_FORKS)
     parser.add_argument("--quick", action="store_true",
                         help="smoke mode: one run of each kind per size, no seeded/levers/profile; checks sanity only")
+    parser.add_argument("--full-up-to", type=int,
+                        help="run every kind only up to this fleet size; larger fleets get the quick set "
+                             "(first provisioning, drift check, uri check, floor, physical)")
     parser.add_argument("--lever-size", type=int, help="fleet size for the lever runs (default: 50)")
     parser.add_argument("--seed-repeats", type=int, default=3, help="runs of each side of the seeded comparison")
     parser.add_argument("--profile-repeat", type=int, default=20, help="tasks per profile playbook")
@@ -317,7 +323,8 @@ def main(argv=None):
         try:
             with Stack(Path(workdir) / "stack") as stack:
                 runner = Runner(stack, workdir, args.forks)
-                results["fleet"] = [fleet(runner, size, quick) for size in sizes]
+                results["fleet"] = [fleet(runner, size, quick or (args.full_up_to is not None and size > args.full_up_to))
+                                    for size in sizes]
                 if "seeded" not in skip:
                     results["seeded"] = seeded(runner, args.seed_repeats, seed)
                 if "levers" not in skip:
