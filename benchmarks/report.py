@@ -23,8 +23,10 @@ def plot(results, path):
     sizes = [entry["size"] for entry in results["fleet"]]
     figure, axis = plt.subplots(figsize=(9, 6), dpi=110)
     for name, label, style in LINES:
-        if all(name in entry["runs"] for entry in results["fleet"]):
-            axis.plot(sizes, [entry["runs"][name]["wall_s"] for entry in results["fleet"]], label=label, **style)
+        # The largest fleets may have only the quick set of runs (--full-up-to): plot what was run.
+        points = [(entry["size"], entry["runs"][name]["wall_s"]) for entry in results["fleet"] if name in entry["runs"]]
+        if points:
+            axis.plot(*zip(*points), label=label, **style)
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xticks(sizes, [str(size) for size in sizes])
