@@ -18,38 +18,33 @@ from pathlib import Path
 SAMPLE_INTERVAL = 0.5
 
 
+def proc_stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def proc_kib(pid, file, key):
+    """A kiB value of /proc/<pid>/<file> ("Pss" in smaps_rollup, "VmHWM" in status), None when unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def _children_map():
     children = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
+            ppid = int(proc_stat_fields(entry.name)[1])
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
     return children
-
-
-def _pss_kib(pid):
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _hwm_kib(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def tree_pss_kib(root_pid):
@@ -57,7 +52,7 @@ def tree_pss_kib(root_pid):
     total, todo = 0, [root_pid]
     while todo:
         pid = todo.pop()
-        total += _pss_kib(pid)
+        total += proc_kib(pid, "smaps_rollup", "Pss") or 0
         todo.extend(children.get(pid, ()))
     return total
 
@@ -73,7 +68,7 @@ class _TreeSampler(threading.Thread):
     def run(self):
         while not self.stopped.wait(SAMPLE_INTERVAL):
             self.peak_kib = max(self.peak_kib, tree_pss_kib(self.pid))
-            self.root_hwm_kib = max(self.root_hwm_kib, _hwm_kib(self.pid))
+            self.root_hwm_kib = max(self.root_hwm_kib, proc_kib(self.pid, "status", "VmHWM") or 0)
 
 
 def run_measured(argv, log_path, env=None, cwd=None, timeout=3600):

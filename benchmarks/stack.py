@@ -19,6 +19,8 @@ from pathlib import Path
 from sandbox import bench_standin
 from sandbox.ctl import traefik_binary
 
+from .measure import proc_kib, proc_stat_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 # Benchmark-only credentials: they protect nothing but this run's stand-ins.
 API_KEY = "BENCH-RW-KEY-0000-0000-000000000001"
@@ -43,15 +45,15 @@ def _http(method, url, body=None, headers=None, timeout=60):
 
 def process_cpu_seconds(pid):
     """User + system CPU seconds of one process, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = proc_stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def process_peak_rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmHWM for pid {pid}")
+    peak = proc_kib(pid, "status", "VmHWM")
+    if peak is None:
+        raise RuntimeError(f"no VmHWM for pid {pid}")
+    return peak
 
 
 def reset_peak_rss(pid):
