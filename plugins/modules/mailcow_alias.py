@@ -13,6 +13,9 @@ version_added: 0.1.0
 description:
   - Create, update or delete an alias (forwarding address) through the Mailcow API.
   - The alias is identified by its address; only the options you set are compared and changed.
+  - With O(addresses), one task manages several aliases that share O(goto), O(active), O(sogo_visible) and
+    O(state). It makes the same reads and writes as one task per alias, without the cost of a task (and a
+    module run) for each.
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
@@ -25,8 +28,17 @@ options:
     description:
       - The address of the alias, or V(@domain) for a catch-all. Compared case-insensitively.
       - Its domain must exist in Mailcow, and it must not be the address of a mailbox.
+      - Exactly one of O(address) and O(addresses) is required.
     type: str
-    required: true
+  addresses:
+    description:
+      - Several aliases, each handled as O(address) would be, in the order given; the other options apply
+        to each of them. Returned in RV(aliases) instead of RV(alias).
+      - An address may appear only once (compared case-insensitively). An empty list manages nothing.
+      - All of them are checked before the first request. When a request fails, the aliases before it keep
+        what was done to them and the later ones are not attempted; the message names both.
+    type: list
+    elements: str
   goto:
     description:
       - The destinations, as a set of addresses (order and case do not matter). Required to create the alias.
@@ -68,6 +80,20 @@ EXAMPLES = r"""
           - demo@byrne-accounts.org
           - office@byrne-accounts.org
 
+    - name: Forward the standard addresses to one mailbox, in one task
+      securenexus.provisioning.mailcow_alias:
+        addresses:
+          - support@byrne-accounts.org
+          - info@byrne-accounts.org
+          - sales@byrne-accounts.org
+        goto: [demo@byrne-accounts.org]
+        active: true
+      register: standard_aliases
+
+    - name: Show which of them the task created or changed
+      ansible.builtin.debug:
+        msg: "{{ standard_aliases.aliases | selectattr('changed') | map(attribute='address') }}"
+
     - name: Discard mail to an old address
       securenexus.provisioning.mailcow_alias:
         address: noreply@byrne-accounts.org
@@ -84,7 +110,7 @@ alias:
   description:
     - The alias as Mailcow has it after the task. In check mode, the predicted alias.
     - An empty dict when the alias is absent.
-  returned: always
+  returned: when O(address) is set
   type: dict
   contains:
     id:
@@ -108,10 +134,33 @@ alias:
       description: Whether the alias is visible in SOGo.
       type: bool
       sample: true
+aliases:
+  description:
+    - One entry per address of O(addresses), in that order. After a failure, only the aliases that were handled.
+  returned: when O(addresses) is set
+  type: list
+  elements: dict
+  contains:
+    address:
+      description: The address, lower-case.
+      type: str
+      sample: support@byrne-accounts.org
+    changed:
+      description: Whether the task changed this alias (in check mode, would change it).
+      type: bool
+      sample: false
+    alias:
+      description: The alias after the task, as RV(alias) describes it.
+      type: dict
+      sample: {id: 7, address: support@byrne-accounts.org, goto: [demo@byrne-accounts.org], active: true,
+               sogo_visible: true}
 diff:
-  description: The alias before and after the task (empty dicts for an absent alias).
+  description:
+    - The alias before and after the task (empty dicts for an absent alias).
+    - With O(addresses), a list of these, one per alias in the order of RV(aliases), each with the address as
+      C(before_header) and C(after_header).
   returned: when run with C(--diff)
-  type: dict
+  type: raw
   contains:
     before:
       description: The alias before the task.
@@ -125,22 +174,25 @@ diff:
                active: true, sogo_visible: true}
 """
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import MailcowError
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
     SPECIAL_DESTINATIONS,
     Resource,
     ResourceError,
     Write,
     address_list,
+    ensure,
     is_address,
     lower,
+    mailcow_module,
     read_alias,
     require_address,
-    state_module,
     to_api,
 )
 
 ARGUMENT_SPEC = dict(
-    address=dict(type="str", required=True),
+    address=dict(type="str"),
+    addresses=dict(type="list", elements="str"),
     goto=dict(type="list", elements="str"),
     active=dict(type="bool"),
     sogo_visible=dict(type="bool"),
@@ -208,7 +260,38 @@ class Alias(Resource):
         return [Write("delete/alias", [str(current["id"])], "delete")], []
 
 
-MODULE = state_module(Alias, ARGUMENT_SPEC)
+def ensure_aliases(client, params, check_mode, diff):
+    if params["address"] is not None:
+        return ensure(client, Alias(params), check_mode, diff)
+    aliases = [Alias(dict(params, address=address)) for address in params["addresses"]]
+    seen = set()
+    for alias in aliases:
+        alias.validate()
+        if alias.identity() in seen:
+            raise ResourceError("addresses: %s is listed more than once" % alias.identity())
+        seen.add(alias.identity())
+    result = {"changed": False, "aliases": []}
+    diffs = []
+    for position, alias in enumerate(aliases):
+        try:
+            outcome = ensure(client, alias, check_mode, diff)
+        except (MailcowError, ResourceError) as exc:
+            later = [a.identity() for a in aliases[position + 1:]]
+            result.update(failed=True, changed=result["changed"] or client.writes_done > 0,
+                          msg=str(exc) + ("; not attempted: %s" % ", ".join(later) if later else ""))
+            break
+        address = alias.identity()
+        result["aliases"].append({"address": address, "changed": outcome["changed"], "alias": outcome["alias"]})
+        result["changed"] = result["changed"] or outcome["changed"]
+        if diff:
+            diffs.append(dict(outcome["diff"], before_header=address, after_header=address))
+    if diff:
+        result["diff"] = diffs
+    return result
+
+
+MODULE = mailcow_module(ARGUMENT_SPEC, ensure_aliases,
+                        mutually_exclusive=[("address", "addresses")], required_one_of=[("address", "addresses")])
 
 
 def main():

@@ -123,3 +123,81 @@ def test_delete_uses_the_id_and_absent_alias_changes_nothing():
     assert fake.writes[0].body == ["7"]
     again = FakeMailcow().get(GET, {})
     assert run(again, args={"state": "absent"}).result == {"changed": False, "alias": {}, "failed": False}
+
+
+# -- several aliases in one task (addresses) ---------------------------------------------------
+
+INFO = "info@a.org"
+
+
+def run_batch(fake, addresses, **kwargs):
+    args = {"addresses": addresses, "goto": ["box@a.org"]}
+    args.update(kwargs.pop("args", {}))
+    return run_module(mailcow_alias.main, args, fake, **kwargs)
+
+
+def test_addresses_read_each_alias_once_and_create_only_the_missing_one():
+    fake = FakeMailcow().get(GET, alias_record(ADDRESS, "box@a.org"))
+    fake.get("get/alias/info@a.org", {}, alias_record(INFO, "box@a.org", 8))
+    fake.post("add/alias", success("alias_added", INFO, "8"))
+    run_result = run_batch(fake, [ADDRESS, INFO])
+    assert [w.path for w in fake.writes] == ["add/alias"]
+    assert [(a["address"], a["changed"], a["alias"]["id"]) for a in run_result.result["aliases"]] == [
+        (ADDRESS, False, 7), (INFO, True, 8)]
+    assert run_result.result["changed"] is True
+
+
+def test_addresses_all_as_wanted_is_no_change_and_one_read_each():
+    fake = FakeMailcow().get(GET, alias_record(ADDRESS, "box@a.org"))
+    fake.get("get/alias/info@a.org", alias_record(INFO, "box@a.org", 8))
+    run_result = run_batch(fake, [ADDRESS, INFO], check_mode=True)
+    assert run_result.result["changed"] is False
+    assert len(fake.reads) == 2 and fake.writes == []
+
+
+def test_addresses_diff_has_one_entry_per_alias_headed_by_its_address():
+    fake = FakeMailcow().get(GET, alias_record(ADDRESS, "box@a.org"))
+    fake.get("get/alias/info@a.org", {})
+    diff = run_batch(fake, [ADDRESS, INFO], check_mode=True, diff=True).result["diff"]
+    assert [(d["before_header"], d["after_header"]) for d in diff] == [(ADDRESS, ADDRESS), (INFO, INFO)]
+    assert diff[0]["before"] == diff[0]["after"]
+    assert diff[1]["before"] == {} and diff[1]["after"]["address"] == INFO
+
+
+def test_an_address_listed_twice_fails_before_any_request():
+    fake = FakeMailcow()
+    run_result = run_batch(fake, [ADDRESS, "Support@A.org"])
+    assert run_result.result["msg"] == "addresses: support@a.org is listed more than once"
+    assert fake.calls == []
+
+
+def test_an_invalid_address_among_several_fails_before_any_request():
+    fake = FakeMailcow()
+    run_result = run_batch(fake, [ADDRESS, "not-an-address"])
+    assert run_result.failed and "not-an-address" in run_result.result["msg"]
+    assert fake.calls == []
+
+
+def test_a_refused_write_keeps_what_was_done_and_names_the_aliases_not_attempted():
+    fake = FakeMailcow().get(GET, {}, alias_record(ADDRESS, "box@a.org"))
+    fake.get("get/alias/info@a.org", {})
+    fake.post("add/alias", success("alias_added", ADDRESS, "7"), danger("is_alias_or_mailbox", INFO))
+    run_result = run_batch(fake, [ADDRESS, INFO, "sales@a.org"])
+    assert run_result.failed and run_result.result["changed"] is True
+    assert [a["address"] for a in run_result.result["aliases"]] == [ADDRESS]
+    assert run_result.result["msg"].startswith("cannot create alias info@a.org: is_alias_or_mailbox")
+    assert run_result.result["msg"].endswith("; not attempted: sales@a.org")
+    assert "get/alias/sales@a.org" not in [r.path for r in fake.reads]
+
+
+def test_an_empty_list_of_addresses_manages_nothing():
+    fake = FakeMailcow()
+    assert run_batch(fake, []).result == {"changed": False, "aliases": [], "failed": False}
+    assert fake.calls == []
+
+
+def test_address_and_addresses_together_are_refused():
+    fake = FakeMailcow()
+    run_result = run_batch(fake, [INFO], args={"address": ADDRESS})
+    assert run_result.failed and "mutually exclusive: address|addresses" in run_result.result["msg"]
+    assert fake.calls == []
