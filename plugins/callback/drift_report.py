@@ -15,13 +15,15 @@ description:
     For a drift check (C(--check --diff)) set C(JUNIT_FAIL_ON_CHANGE=true), so that an object that would
     change is a failed test case, and C(JUNIT_HIDE_TASK_ARGUMENTS=true).
   - Differs from C(ansible.builtin.junit) in three ways. Every item of a loop is a test case of its own,
-    named after the item's label, so the aliases of a client are one test case each instead of one for the
-    whole loop. Tasks that manage no object (C(debug), C(assert), C(fail), C(set_fact), C(meta), includes)
+    named after the item's label, and so is every alias of a C(securenexus.provisioning.mailcow_alias) task
+    with O(securenexus.provisioning.mailcow_alias#module:addresses), named after its address. So the aliases of a
+    client are one test case each instead of one for the whole task. Tasks that manage no object (C(debug), C(assert), C(fail), C(set_fact), C(meta), includes)
     are test cases only when they fail. The failure of a task that would change its object says how
     (V(would create), V(would delete), or V(would update) with each differing value before and after).
   - "Also writes a JSON summary, C({client: {object: {change, before, after, msg}}}), listing only the objects
     that would change or whose check failed, an empty mapping when every client matches its definition."
-  - An object is named by its task and, in a loop, its item label. C(before) and C(after) come from the
+  - An object is named by its task and, in a loop or a task managing several objects, its item label or
+    address. C(before) and C(after) come from the
     task's diff (so run with C(--diff)), in the units the modules use; of two mappings only the keys
     that differ are kept.
   - Results of tasks with C(no_log) and of C(securenexus.provisioning.vault_credentials) are censored before
@@ -63,12 +65,41 @@ NON_OBJECT_ACTIONS = frozenset(C._ACTION_DEBUG + C._ACTION_SET_FACT + C._ACTION_
                                + C.add_internal_fqcns(("assert", "fail", "validate_argument_spec")))
 
 
+# Modules whose task can manage several objects: the result key listing them, and each entry's name.
+BATCHES = {"securenexus.provisioning.mailcow_alias": ("aliases", "address")}
+
+
 class ItemData(HostData):
-    """One loop item of one host: a test case of its own."""
+    """One object of one host (a loop item, or an entry of a batch): a test case of its own."""
 
     def __init__(self, uuid, name, status, result, label):
         super().__init__(uuid, name, status, result)
         self.label = label
+
+
+class PartResult:
+    """An entry of a batch result, shaped like the task result that junit reads."""
+
+    def __init__(self, result):
+        self.result = result
+        self.exception = None
+
+
+def _parts(result):
+    """[(name, result)] of each object of a successful batch result; None for every other result."""
+    key, label = BATCHES.get(result.task.resolved_action, (None, None))
+    entries = result.result.get(key) if key else None
+    if not isinstance(entries, list) or result.result.get("failed"):
+        return None
+    diffs = result.result.get("diff")
+    diffs = diffs if isinstance(diffs, list) and len(diffs) == len(entries) else [None] * len(entries)
+    parts = []
+    for entry, diff in zip(entries, diffs):
+        part = {"changed": bool(entry.get("changed")), key: entry}
+        if diff is not None:
+            part["diff"] = diff
+        parts.append((to_text(entry.get(label)), PartResult(part)))
+    return parts
 
 
 def _is_absent(state):
@@ -130,43 +161,56 @@ class CallbackModule(JunitCallback):
     def __init__(self):
         super().__init__()
         self._drift = {}
-        # (task, host) -> how many of its loop items were seen: item labels need not be unique.
+        # (task, host) -> how many of its objects were seen: item labels need not be unique.
         self._looped = {}
 
     def _object_name(self, task, label=None):
         name = task.get_name(include_role_fqcn=False).split(" : ", 1)[-1].strip()
         return name if label is None else "%s (%s)" % (name, label)
 
-    def _record(self, status, result, label=None):
+    def _record(self, status, result, outcome, label=None):
         """Remember a drifted object (changed or failed) of a host for the JSON summary."""
-        if status == "failed" or (status == "ok" and result.result.get("changed")):
-            entry = _entry(result.result, status == "failed")
+        if status == "failed" or (status == "ok" and outcome.result.get("changed")):
+            entry = _entry(outcome.result, status == "failed")
             self._drift.setdefault(result.host.name, {})[self._object_name(result.task, label)] = entry
 
     def _finish_task(self, status, result):
         # A skipped task (a client without an own domain) has no object to report.
         if status == "skipped" or (result.task.action in NON_OBJECT_ACTIONS and status != "failed"):
             return
-        if (result.task._uuid, result.host._uuid) in self._looped:
+        key = (result.task._uuid, result.host._uuid)
+        if key in self._looped:
             return  # the loop's summary result: its items are test cases already
+        parts = _parts(result)
+        if parts is not None:
+            for label, part in parts:
+                self._finish_object(status, result, part, label)
+            return
         if result.task.action not in NON_OBJECT_ACTIONS:
-            self._record(status, result)
+            self._record(status, result, result)
         super()._finish_task(status, result)
 
     def _finish_item(self, status, result):
+        key = (result.task._uuid, result.host._uuid)
+        self._looped.setdefault(key, 0)
+        if status == "skipped" or (result.task.action in NON_OBJECT_ACTIONS and status != "failed"):
+            return
+        label = to_text(self._get_item_label(result.result))
+        for part_label, part in _parts(result) or [(None, result)]:
+            self._finish_object(status, result, part, label if part_label is None else part_label)
+
+    def _finish_object(self, status, result, outcome, label):
+        """One test case for one object of a task: a loop item, or an entry of a batch result."""
         task = result.task
         key = (task._uuid, result.host._uuid)
         self._looped[key] = number = self._looped.get(key, 0) + 1
-        if status == "skipped" or (task.action in NON_OBJECT_ACTIONS and status != "failed"):
-            return
-        label = to_text(self._get_item_label(result.result))
         if task.action not in NON_OBJECT_ACTIONS:
-            self._record(status, result, label)
-        if self._fail_on_change == "true" and status == "ok" and result.result.get("changed", False):
+            self._record(status, result, outcome, label)
+        if self._fail_on_change == "true" and status == "ok" and outcome.result.get("changed", False):
             status = "failed"
         task_data = self._task_data[task._uuid]
         if task_data.name.startswith(self._test_case_prefix) or status == "failed":
-            task_data.add_host(ItemData("%s:%d" % (result.host._uuid, number), result.host.name, status, result, label))
+            task_data.add_host(ItemData("%s:%d" % (result.host._uuid, number), result.host.name, status, outcome, label))
 
     def _build_test_case(self, task_data, host_data):
         case = super()._build_test_case(task_data, host_data)
