@@ -76,11 +76,17 @@ def _open_lock(path):
 
 
 class BenchRunner:
-    """Runs `bench_command + args` with cwd = bench_path through module.run_command (never a shell)."""
+    """Runs `bench_command + args` with cwd = bench_path through ``run_command`` (never a shell).
 
-    def __init__(self, module, bench_command, bench_path, timeout=None, secrets=()):
-        self.module = module
-        self.bench_command = list(bench_command)
+    ``run_command`` is called as AnsibleModule.run_command and returns ``(rc, stdout, stderr)``: that method
+    in a module process, plugin_utils/_run_command.py when the module runs in Ansible's worker.
+    """
+
+    def __init__(self, run_command, bench_command, bench_path, timeout=None, secrets=()):
+        self.run_command = run_command
+        # Only the command prefix is a path: run_command expands ~ and $VAR in every argument unless told not to,
+        # which would turn a password or config value containing $HOME into something else.
+        self.bench_command = [os.path.expanduser(os.path.expandvars(part)) for part in bench_command]
         self.bench_path = bench_path
         self.timeout = timeout
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -137,8 +143,8 @@ class BenchRunner:
                 timer.start()
 
         try:
-            rc, stdout, stderr = self.module.run_command(argv, cwd=self.bench_path, before_communicate_callback=start_timer,
-                                                         handle_exceptions=False)
+            rc, stdout, stderr = self.run_command(argv, cwd=self.bench_path, before_communicate_callback=start_timer,
+                                                  handle_exceptions=False, expand_user_and_vars=False)
         except OSError as error:
             raise BenchError("cannot run `%s`: %s" % (self.mask(" ".join(argv)), self.mask(str(error))), command=command)
         finally:

@@ -21,6 +21,8 @@ description:
     The module never repairs it with C(--force) itself.
 author:
   - SecureNexus engineering (@securenexus)
+extends_documentation_fragment:
+  - securenexus.provisioning._in_process
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -207,8 +209,8 @@ import json
 import math
 import re
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import MASK, BenchError, BenchRunner
+from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 SITE_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 APP_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -272,11 +274,11 @@ def shown_value(key, value):
 
 
 class ErpnextSite:
-    def __init__(self, module, runner):
-        self.module = module
+    def __init__(self, params, check_mode, runner):
+        self.params = params
+        self.check_mode = check_mode
         self.runner = runner
-        self.params = module.params
-        self.name = module.params["name"]
+        self.name = params["name"]
         self.changed = False
 
     # -- reads ------------------------------------------------------------------------------
@@ -326,7 +328,7 @@ class ErpnextSite:
     def create(self, apps):
         self.require("create", "admin_password", "db_root_password")
         self.changed = True
-        if self.module.check_mode:
+        if self.check_mode:
             return
         args = ["new-site", self.name, "--admin-password", self.params["admin_password"],
                 "--db-root-username", self.params["db_root_username"],
@@ -351,7 +353,7 @@ class ErpnextSite:
 
     def run_write(self, args):
         self.changed = True
-        if not self.module.check_mode:
+        if not self.check_mode:
             self.runner.run(args)
 
     def set_config(self, key, value):
@@ -372,7 +374,7 @@ class ErpnextSite:
         before = {"state": "absent"} if created else {"state": "present", "apps": [app for app, _v in apps]}
         if created:
             self.create(wanted_apps)
-            if self.module.check_mode:
+            if self.check_mode:
                 apps = [("frappe", None)] + [(app, None) for app in wanted_apps]
                 config = {}
             else:
@@ -391,7 +393,7 @@ class ErpnextSite:
         for key, value in wanted_config.items():
             if key not in config or not same_value(config[key], value):
                 self.set_config(key, value)
-        if (missing or extra) and not self.module.check_mode:
+        if (missing or extra) and not self.check_mode:
             apps = self.read_apps()
         elif missing or extra:
             apps = [(app, version) for app, version in apps if app not in extra] + [(app, None) for app in missing]
@@ -415,41 +417,47 @@ class ErpnextSite:
         return {}, {"state": "present", "apps": [app for app, _v in apps]}, {"state": "absent"}
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            apps=dict(type="list", elements="str", default=[]),
-            exclusive=dict(type="bool", default=False),
-            admin_password=dict(type="str", no_log=True),
-            db_root_username=dict(type="str", default="root"),
-            db_root_password=dict(type="str", no_log=True),
-            bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
-            bench_command=dict(type="list", elements="str", default=["bench"]),
-            site_config=dict(type="dict"),
-            timeout=dict(type="int", default=1800),
-            queue_timeout=dict(type="int", default=3600),
-        ),
-        supports_check_mode=True,
-    )
-    errors = validate(module.params)
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    apps=dict(type="list", elements="str", default=[]),
+    exclusive=dict(type="bool", default=False),
+    admin_password=dict(type="str", no_log=True),
+    db_root_username=dict(type="str", default="root"),
+    db_root_password=dict(type="str", no_log=True),
+    bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
+    bench_command=dict(type="list", elements="str", default=["bench"]),
+    site_config=dict(type="dict"),
+    timeout=dict(type="int", default=1800),
+    queue_timeout=dict(type="int", default=3600),
+)
+
+
+def execute(params, check_mode, diff, run_command):
+    errors = validate(params)
     if errors:
-        module.fail_json(msg="Invalid options: " + "; ".join(errors), commands=[])
-    runner = BenchRunner(module, module.params["bench_command"], module.params["bench_path"], module.params["timeout"],
-                         secrets=[module.params["admin_password"], module.params["db_root_password"]])
-    site = ErpnextSite(module, runner)
+        return dict(failed=True, msg="Invalid options: " + "; ".join(errors), commands=[])
+    runner = BenchRunner(run_command, params["bench_command"], params["bench_path"], params["timeout"],
+                         secrets=[params["admin_password"], params["db_root_password"]])
+    site = ErpnextSite(params, check_mode, runner)
     try:
-        if module.params["state"] == "present":
+        if params["state"] == "present":
             result, before, after = site.present()
         else:
             result, before, after = site.absent()
     except (BenchError, SiteProblem) as error:
-        module.fail_json(msg=runner.mask(str(error)), commands=runner.calls)
+        return dict(failed=True, msg=runner.mask(str(error)), commands=runner.calls)
     output = dict(changed=site.changed, site=result, commands=runner.calls)
-    if module._diff:
+    if diff:
         output["diff"] = dict(before=before, after=after)
-    module.exit_json(**output)
+    return output
+
+
+MODULE = ModuleSpec(ARGUMENT_SPEC, execute, runs_commands=True)
+
+
+def main():
+    MODULE.main()
 
 
 if __name__ == "__main__":

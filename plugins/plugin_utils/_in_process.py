@@ -9,17 +9,19 @@
 """Run a module inside Ansible's worker process when its task runs on the controller anyway.
 
 The Mailcow modules only talk HTTP to the Mailcow API; traefik_route writes one file and asks
-Traefik's API. Started as a module process each costs a Python interpreter, an AnsiballZ payload
-and the import of Ansible's module_utils: about half a CPU-second on a small machine, against
-milliseconds for the work itself, and a drift check over a fleet runs hundreds of them. On a
-``local`` connection the module would run on the controller anyway, so its action plugin runs the
-module's own code (``MODULE.execute``, module_utils/_module_spec.py) in the worker that Ansible
-already forked for the task: same argument validation, check mode, diff and result, with no_log
-values masked the same way. ansible.netcommon runs its network modules in the worker for the same
-reason.
+Traefik's API; erpnext_site runs one or two cheap bench commands. Started as a module process each
+costs a Python interpreter, an AnsiballZ payload and the import of Ansible's module_utils: about half
+a CPU-second on a small machine, against milliseconds for the work itself, and a drift check over a
+fleet runs hundreds of them. On a ``local`` connection the module would run on the controller
+anyway, so its action plugin runs the module's own code (``MODULE.run``, module_utils/_module_spec.py)
+in the worker that Ansible already forked for the task: same argument validation, check mode, diff
+and result, with no_log values masked the same way; commands run through _run_command.py as
+AnsibleModule.run_command would run them. ansible.netcommon runs its network modules in the worker
+for the same reason.
 
 Every other case runs the module as usual: another connection (the API must then be reached from
-that host), become, async, or the ``securenexus_provisioning_in_process`` variable set to false.
+that host, the commands run there), become, async, or the ``securenexus_provisioning_in_process``
+variable set to false.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.plugins.action.normal import ActionModule as ModuleAction
 
+from ansible_collections.securenexus.provisioning.plugins.plugin_utils._run_command import run_command
+
 IN_PROCESS_VAR = "securenexus_provisioning_in_process"
 
 
 @contextmanager
 def _environment(values):
-    """The task's ``environment:`` as the module would see it (fallbacks such as MAILCOW_API_KEY, proxies)."""
+    """The task's ``environment:`` as the module would see it (option fallbacks, proxies, commands' environment)."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update({name: str(value) for name, value in values.items()})
     try:
@@ -94,7 +98,7 @@ class InProcessAction(ModuleAction):
                 msg = "Unsupported parameters for (%s) module: %s" % (self._task.action, msg)
             outcome = {"failed": True, "msg": msg}
         else:
-            outcome = self.module.execute(params, check_mode=bool(self._task.check_mode), diff=bool(self._task.diff))
+            outcome = self.module.run(params, bool(self._task.check_mode), bool(self._task.diff), run_command)
         if _inject_invocation(task_vars):
             outcome["invocation"] = {"module_args": params}
         # As AnsibleModule does: mask every no_log value wherever it appears, but keep flags and nulls.

@@ -1,4 +1,7 @@
-"""The bench runner: argv, working directory, output cleaning, masking, failures, timeout, host lock."""
+"""The bench runner: argv, working directory, output cleaning, masking, failures, timeout, host lock.
+
+The commands run through AnsibleModule.run_command (a module process) and through the worker's
+stand-in for it (plugin_utils/_run_command.py): the runner must behave the same with either."""
 
 import fcntl
 import os
@@ -17,19 +20,23 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._bench im
     clean_output,
     lock_path,
 )
+from ansible_collections.securenexus.provisioning.plugins.plugin_utils import _run_command
 
 SECRET = "S3cret-root-pw-0a9b8c7d6e"
 
 
-@pytest.fixture
-def module():
-    with patch_module_args({}):
-        yield AnsibleModule(argument_spec={})
+@pytest.fixture(params=["module process", "worker"])
+def run_command(request):
+    if request.param == "worker":
+        yield _run_command.run_command
+    else:
+        with patch_module_args({}):
+            yield AnsibleModule(argument_spec={}).run_command
 
 
-def python_runner(module, tmp_path, code, **kwargs):
+def python_runner(run_command, tmp_path, code, **kwargs):
     """A runner whose 'bench' is a Python snippet, so the real run_command path is exercised."""
-    return BenchRunner(module, [sys.executable, "-c", code], str(tmp_path), **kwargs)
+    return BenchRunner(run_command, [sys.executable, "-c", code], str(tmp_path), **kwargs)
 
 
 def test_clean_output_keeps_the_last_state_of_each_progress_line():
@@ -41,24 +48,36 @@ def test_clean_output_drops_colour_codes():
     assert clean_output("\x1b[33mWARN: something\x1b[0m\n") == "WARN: something"
 
 
-def test_runner_runs_the_argv_in_the_bench_directory(module, tmp_path):
-    runner = python_runner(module, tmp_path, "import os, sys; print(os.getcwd()); print(sys.argv[1:])")
+def test_runner_runs_the_argv_in_the_bench_directory(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "import os, sys; print(os.getcwd()); print(sys.argv[1:])")
     rc, stdout, _stderr = runner.run(["--site", "a.test", "list-apps"])
     assert rc == 0
     assert stdout.splitlines() == [str(tmp_path), "['--site', 'a.test', 'list-apps']"]
 
 
-def test_runner_masks_secrets_in_output_and_in_the_recorded_command(module, tmp_path):
-    runner = python_runner(module, tmp_path, "import sys; print('password was', sys.argv[-1])", secrets=[SECRET])
+def test_arguments_reach_bench_as_given_even_when_they_look_like_variables_or_home(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "import sys; print(sys.argv[1:])")
+    _rc, stdout, _stderr = runner.run(["set-config", "mail_password", "pw$HOME", "~/x"])
+    assert stdout == "['set-config', 'mail_password', 'pw$HOME', '~/x']"
+
+
+def test_the_bench_command_prefix_expands_home_and_variables(run_command, tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_BIN_DIR", str(tmp_path))
+    assert BenchRunner(run_command, ["~/bench", "$BENCH_BIN_DIR/bench"], str(tmp_path)).bench_command == [
+        os.path.expanduser("~/bench"), str(tmp_path / "bench")]
+
+
+def test_runner_masks_secrets_in_output_and_in_the_recorded_command(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "import sys; print('password was', sys.argv[-1])", secrets=[SECRET])
     _rc, stdout, _stderr = runner.run(["new-site", "a.test", "--db-root-password", SECRET])
     assert SECRET not in stdout and MASK in stdout
     assert runner.calls == ["bench new-site a.test --db-root-password " + MASK]
 
 
-def test_failure_raises_with_bench_last_lines_masked(module, tmp_path):
+def test_failure_raises_with_bench_last_lines_masked(run_command, tmp_path):
     code = ("import sys\nprint('\\n'.join('line %d' % i for i in range(30)))\n"
             "print('Access denied, password ' + sys.argv[-1], file=sys.stderr)\nsys.exit(1)")
-    runner = python_runner(module, tmp_path, code, secrets=[SECRET])
+    runner = python_runner(run_command, tmp_path, code, secrets=[SECRET])
     with pytest.raises(BenchError) as failure:
         runner.run(["new-site", "a.test", "--db-root-password", SECRET])
     message = str(failure.value)
@@ -68,19 +87,19 @@ def test_failure_raises_with_bench_last_lines_masked(module, tmp_path):
     assert SECRET not in message
 
 
-def test_failure_is_returned_not_raised_when_not_checked(module, tmp_path):
-    runner = python_runner(module, tmp_path, "print('Site x does not exist!'); raise SystemExit(1)")
+def test_failure_is_returned_not_raised_when_not_checked(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "print('Site x does not exist!'); raise SystemExit(1)")
     assert runner.run(["--site", "x", "list-apps"], check=False) == (1, "Site x does not exist!", "")
 
 
-def test_a_command_past_its_timeout_is_stopped(module, tmp_path):
-    runner = python_runner(module, tmp_path, "import time; time.sleep(60)", timeout=0.3)
+def test_a_command_past_its_timeout_is_stopped(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "import time; time.sleep(60)", timeout=0.3)
     with pytest.raises(BenchError, match="did not finish within 0.3 seconds"):
         runner.run(["new-site", "a.test"])
 
 
-def test_a_missing_bench_executable_is_a_bench_error(module, tmp_path):
-    runner = BenchRunner(module, [str(tmp_path / "no-such-bench")], str(tmp_path))
+def test_a_missing_bench_executable_is_a_bench_error(run_command, tmp_path):
+    runner = BenchRunner(run_command, [str(tmp_path / "no-such-bench")], str(tmp_path))
     with pytest.raises(BenchError, match="cannot run"):
         runner.run(["--version"])
 
@@ -123,15 +142,15 @@ def test_lock_of_a_bench_in_another_container_is_another_file(private_temp_dir):
     assert lock_path(other_compose, "/home/frappe/frappe-bench") != lock_path(DOCKER_BENCH, "/home/frappe/frappe-bench")
 
 
-def test_exclusive_holds_the_lock_inside_and_releases_it_after(module, tmp_path):
-    runner = python_runner(module, tmp_path, "pass")
+def test_exclusive_holds_the_lock_inside_and_releases_it_after(tmp_path):
+    runner = BenchRunner(None, ["bench"], str(tmp_path))  # taking the lock runs no command
     with runner.exclusive(wait=1):
         assert lock_is_held(runner.lock_path)
     assert not lock_is_held(runner.lock_path)
 
 
-def test_a_lock_held_past_the_wait_fails_naming_the_lock_file(module, tmp_path):
-    runner = python_runner(module, tmp_path, "pass")
+def test_a_lock_held_past_the_wait_fails_naming_the_lock_file(tmp_path):
+    runner = BenchRunner(None, ["bench"], str(tmp_path))  # taking the lock runs no command
     with open(runner.lock_path, "a") as other_task:
         fcntl.flock(other_task, fcntl.LOCK_EX)
         with pytest.raises(BenchError, match="could not get the lock file %s within 0.3 seconds"
