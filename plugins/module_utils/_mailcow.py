@@ -19,7 +19,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 MAILCOW_ARGSPEC = {
     "api_url": {"type": "str", "required": True, "fallback": (env_fallback, ["MAILCOW_API_URL"])},
@@ -163,6 +163,11 @@ def _cert_failure(reason):
         isinstance(reason, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason))
 
 
+def http_open(url, method=None, **options):
+    """ansible's open_url, plus the ``context`` option that only Request.open takes."""
+    return Request().open(method, url, **options)
+
+
 class MailcowClient:
     """Talks to /api/v1 of one Mailcow server. Only ``write()`` changes anything."""
 
@@ -177,6 +182,7 @@ class MailcowClient:
         self.check_mode = check_mode
         self.warnings = []
         self.writes_done = 0
+        self._tls_context = None
         parts = urlsplit(self.base_url)
         if not validate_certs and parts.scheme == "https":
             self.warnings.append("validate_certs is false: the TLS certificate of %s is not verified, so anyone "
@@ -199,6 +205,21 @@ class MailcowClient:
     def _url(self, path_elements):
         return self.base_url + "/".join(quote(str(e), safe="@") for e in path_elements)
 
+    def _context(self):
+        """One TLS context for all requests of this client.
+
+        Without one, Request.open builds a new context for every request, loading the system's CA certificates
+        each time (30 ms and more), even for http://: most of the cost of a read. Redirects are never followed,
+        so an http:// client never needs TLS: it gets a context with no CA certificates, which verifies nothing
+        and so would refuse any TLS connection.
+        """
+        if self._tls_context is None:
+            if urlsplit(self.base_url).scheme == "https":
+                self._tls_context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+            else:
+                self._tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return self._tls_context
+
     def _request(self, method, url, body, operation, what):
         """One HTTP exchange; returns the raw body of a 2xx answer."""
         headers = {"X-API-Key": self._api_key, "Accept": "application/json",
@@ -206,9 +227,13 @@ class MailcowClient:
                    "Content-Type": "application/json"}
         data = None if body is None else json.dumps(body).encode("utf-8")
         try:
-            response = open_url(url, data=data, headers=headers, method=method, validate_certs=self.validate_certs,
-                                ca_path=self.ca_path, timeout=self.timeout, http_agent="securenexus.provisioning",
-                                follow_redirects="none")
+            context = self._context()
+        except (OSError, ssl.SSLError) as exc:
+            raise self._fail(operation, what, "cannot load the CA certificates of ca_path %s: %s" % (self.ca_path, exc))
+        try:
+            response = http_open(url, data=data, headers=headers, method=method, validate_certs=self.validate_certs,
+                                 ca_path=self.ca_path, timeout=self.timeout, http_agent="securenexus.provisioning",
+                                 follow_redirects="none", context=context)
             return response.read()
         except HTTPError as exc:
             raise self._http_error(exc, operation, what)

@@ -55,8 +55,8 @@ def fresh_emulator(emulator):
 # Modules in-process, against the emulator over real HTTP.
 
 def run_module(main, args, check_mode=False, diff=False):
-    """A module's main() in-process with the real open_url (the unit tests' runner, minus the fake)."""
-    return mailcow_fakes.run_module(main, args, _mailcow.open_url, check_mode=check_mode, diff=diff)
+    """A module's main() in-process with the real http_open (the unit tests' runner, minus the fake)."""
+    return mailcow_fakes.run_module(main, args, _mailcow.http_open, check_mode=check_mode, diff=diff)
 
 
 def connection(target, **extra):

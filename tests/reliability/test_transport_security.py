@@ -66,7 +66,7 @@ def https_emulator(tmp_path_factory):
 
 def info(url, **options):
     return run_module(mailcow_domain_info.main, dict({"api_url": url, "api_key": TEST_API_KEY}, **options),
-                      _mailcow.open_url)
+                      _mailcow.http_open)
 
 
 def test_self_signed_certificate_is_refused_by_default_with_how_to_trust_it(https_emulator):

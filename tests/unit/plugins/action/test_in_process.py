@@ -34,7 +34,7 @@ def make_action(args, transport="local", become=False, async_val=0, check_mode=F
 def mailcow():
     fake = FakeMailcow()
     fake.on("GET", "get/domain/acme.org", reply(DOMAIN_RECORD))
-    with mock.patch("ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow.open_url", fake):
+    with mock.patch("ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow.http_open", fake):
         yield fake
 
 

@@ -1,4 +1,4 @@
-"""A scripted stand-in for open_url in _mailcow, canned Mailcow records, and a module runner.
+"""A scripted stand-in for http_open in _mailcow, canned Mailcow records, and a module runner.
 
 The records copy the shapes of the real exchanges in /work/shared/mailcow/transcripts.md.
 """
@@ -58,7 +58,7 @@ def danger(key, *args):
 
 
 class FakeMailcow:
-    """Answers open_url from a script: (method, path) -> answers, consumed in order, the last one repeating.
+    """Answers http_open from a script: (method, path) -> answers, consumed in order, the last one repeating.
 
     An answer is bytes (the body) or an exception to raise. Unscripted requests fail the test.
     """
@@ -174,7 +174,7 @@ def run_module(main, args, fake, check_mode=False, diff=False):
         return handler
 
     with patch_module_args(module_args), \
-            mock.patch.object(_mailcow, "open_url", fake), \
+            mock.patch.object(_mailcow, "http_open", fake), \
             mock.patch.object(_mailcow.time, "sleep"), \
             mock.patch.object(AnsibleModule, "exit_json", finish(False)), \
             mock.patch.object(AnsibleModule, "fail_json", finish(True)), \

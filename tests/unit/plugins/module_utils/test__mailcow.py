@@ -1,4 +1,4 @@
-"""The Mailcow HTTP client, against a scripted open_url."""
+"""The Mailcow HTTP client, against a scripted http_open."""
 
 import ssl
 from unittest import mock
@@ -18,6 +18,7 @@ from tests.unit.plugins.module_utils.mailcow_fakes import (
     API_URL,
     PASSWORD,
     FakeMailcow,
+    FakeResponse,
     danger,
     http_error,
     success,
@@ -27,7 +28,7 @@ from tests.unit.plugins.module_utils.mailcow_fakes import (
 @pytest.fixture
 def fake():
     server = FakeMailcow()
-    with mock.patch.object(_mailcow, "open_url", server), mock.patch.object(_mailcow.time, "sleep") as sleep:
+    with mock.patch.object(_mailcow, "http_open", server), mock.patch.object(_mailcow.time, "sleep") as sleep:
         server.sleep = sleep
         yield server
 
@@ -62,16 +63,41 @@ def test_empty_api_key_is_refused_before_any_request():
 def test_every_request_sends_key_and_json_content_type(fake):
     fake.get("get/domain/all", {})
     fake.post("add/domain", success("domain_added", "a.org"))
-    c = client(ca_path="/etc/ca.pem", timeout=7, validate_certs=True)
+    c = client(timeout=7, validate_certs=True)
     c.get(["domain", "all"], "domains")
     c.write("add/domain", {"domain": "a.org"}, "create", "domain a.org")
     for call in fake.calls:
         assert call.headers["X-API-Key"] == API_KEY
         assert call.headers["Content-Type"] == "application/json"
-        assert call.options["ca_path"] == "/etc/ca.pem"
         assert call.options["timeout"] == 7
         assert call.options["validate_certs"] is True
     assert fake.writes[0].body == {"domain": "a.org"}
+
+
+def test_one_tls_context_from_ca_path_serves_every_request_of_a_client(fake):
+    fake.get("get/domain/all", {})
+    context = object()
+    with mock.patch.object(_mailcow, "make_context", return_value=context) as make_context:
+        c = client(ca_path="/etc/ca.pem", validate_certs=True)
+        c.get(["domain", "all"], "domains")
+        c.get(["domain", "all"], "domains")
+    make_context.assert_called_once_with(cafile="/etc/ca.pem", validate_certs=True)
+    assert [call.options["context"] for call in fake.calls] == [context, context]
+
+
+def test_a_plain_http_client_loads_no_ca_certificates():
+    with mock.patch.object(_mailcow, "make_context", side_effect=AssertionError("CA certificates loaded")), \
+            mock.patch.object(_mailcow, "http_open", return_value=FakeResponse(b"{}")) as http_open:
+        client(api_url="http://127.0.0.1:8080").get(["domain", "all"], "domains")
+    assert http_open.call_args.kwargs["context"].verify_mode == ssl.CERT_REQUIRED
+
+
+def test_an_unreadable_ca_path_fails_naming_it_without_a_request(fake, tmp_path):
+    missing = str(tmp_path / "no-such-ca.pem")
+    with pytest.raises(MailcowError, match="cannot load the CA certificates of ca_path " + missing) as failure:
+        client(ca_path=missing).get(["domain", "all"], "domains")
+    assert not failure.value.outcome_unknown
+    assert fake.calls == []
 
 
 @pytest.mark.parametrize("body", [{}, []])
