@@ -16,9 +16,10 @@ description:
     change is a failed test case, and C(JUNIT_HIDE_TASK_ARGUMENTS=true).
   - Differs from C(ansible.builtin.junit) in three ways. Every item of a loop is a test case of its own,
     named after the item's label, and so is every alias of a C(securenexus.provisioning.mailcow_alias) task
-    with O(securenexus.provisioning.mailcow_alias#module:addresses), named after its address. So the aliases of a
-    client are one test case each instead of one for the whole task. Tasks that manage no object (C(debug), C(assert), C(fail), C(set_fact), C(meta), includes)
-    are test cases only when they fail. The failure of a task that would change its object says how
+    with O(securenexus.provisioning.mailcow_alias#module:addresses), named after its address. So the aliases
+    of a client are one test case each instead of one for the whole task. Tasks that manage no object
+    (C(debug), C(assert), C(fail), C(set_fact), C(meta), includes) are test cases only when they fail. The
+    failure of a task that would change its object says how
     (V(would create), V(would delete), or V(would update) with each differing value before and after).
   - "Also writes a JSON summary, C({client: {object: {change, before, after, msg}}}), listing only the objects
     that would change or whose check failed, an empty mapping when every client matches its definition."

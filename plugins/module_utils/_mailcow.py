@@ -19,7 +19,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlsplit
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.urls import Request, make_context
+
+from ansible_collections.securenexus.provisioning.plugins.module_utils._http import http_open, tls_context
 
 MAILCOW_ARGSPEC = {
     "api_url": {"type": "str", "required": True, "fallback": (env_fallback, ["MAILCOW_API_URL"])},
@@ -163,11 +164,6 @@ def _cert_failure(reason):
         isinstance(reason, ssl.SSLError) and "CERTIFICATE_VERIFY_FAILED" in str(reason))
 
 
-def http_open(url, method=None, **options):
-    """ansible's open_url, plus the ``context`` option that only Request.open takes."""
-    return Request().open(method, url, **options)
-
-
 class MailcowClient:
     """Talks to /api/v1 of one Mailcow server. Only ``write()`` changes anything."""
 
@@ -206,18 +202,9 @@ class MailcowClient:
         return self.base_url + "/".join(quote(str(e), safe="@") for e in path_elements)
 
     def _context(self):
-        """One TLS context for all requests of this client.
-
-        Without one, Request.open builds a new context for every request, loading the system's CA certificates
-        each time (30 ms and more), even for http://: most of the cost of a read. Redirects are never followed,
-        so an http:// client never needs TLS: it gets a context with no CA certificates, which verifies nothing
-        and so would refuse any TLS connection.
-        """
+        """One TLS context for all requests of this client (see _http.py)."""
         if self._tls_context is None:
-            if urlsplit(self.base_url).scheme == "https":
-                self._tls_context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
-            else:
-                self._tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self._tls_context = tls_context(self.base_url, self.validate_certs, self.ca_path)
         return self._tls_context
 
     def _request(self, method, url, body, operation, what):

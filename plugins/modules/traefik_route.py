@@ -235,8 +235,8 @@ from urllib.error import HTTPError
 from urllib.parse import urlsplit
 
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.urls import open_url
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils._http import http_open, tls_context
 from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 HEADER = "# Managed by Ansible (securenexus.provisioning.traefik_route); changes made here are overwritten.\n"
@@ -444,12 +444,16 @@ def router_signature(router):
 class TraefikApi:
     def __init__(self, base_url):
         self.base_url = base_url.rstrip("/")
+        self._tls_context = None
 
     def router(self, router_name):
         """The router as Traefik's API shows it, or None when Traefik does not know it (404)."""
         url = f"{self.base_url}/api/http/routers/{router_name}"
         try:
-            response = open_url(url, method="GET", timeout=REQUEST_TIMEOUT, headers={"Accept": "application/json"})
+            if self._tls_context is None:
+                self._tls_context = tls_context(self.base_url)
+            response = http_open(url, method="GET", timeout=REQUEST_TIMEOUT, headers={"Accept": "application/json"},
+                                 context=self._tls_context)
             return json.loads(response.read())
         except HTTPError as error:
             # Traefik says "router not found" in its 404. A plain "404 page not found" comes from a Traefik

@@ -6,7 +6,7 @@ from urllib.error import URLError
 
 import pytest
 
-from ansible_collections.securenexus.provisioning.plugins.module_utils import _mailcow
+from ansible_collections.securenexus.provisioning.plugins.module_utils import _http, _mailcow
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import (
     MailcowClient,
     MailcowError,
@@ -77,7 +77,7 @@ def test_every_request_sends_key_and_json_content_type(fake):
 def test_one_tls_context_from_ca_path_serves_every_request_of_a_client(fake):
     fake.get("get/domain/all", {})
     context = object()
-    with mock.patch.object(_mailcow, "make_context", return_value=context) as make_context:
+    with mock.patch.object(_http, "make_context", return_value=context) as make_context:
         c = client(ca_path="/etc/ca.pem", validate_certs=True)
         c.get(["domain", "all"], "domains")
         c.get(["domain", "all"], "domains")
@@ -86,7 +86,7 @@ def test_one_tls_context_from_ca_path_serves_every_request_of_a_client(fake):
 
 
 def test_a_plain_http_client_loads_no_ca_certificates():
-    with mock.patch.object(_mailcow, "make_context", side_effect=AssertionError("CA certificates loaded")), \
+    with mock.patch.object(_http, "make_context", side_effect=AssertionError("CA certificates loaded")), \
             mock.patch.object(_mailcow, "http_open", return_value=FakeResponse(b"{}")) as http_open:
         client(api_url="http://127.0.0.1:8080").get(["domain", "all"], "domains")
     assert http_open.call_args.kwargs["context"].verify_mode == ssl.CERT_REQUIRED

@@ -263,7 +263,7 @@ def test_unreachable_api_fails_naming_its_url(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr(module, "open_url", refuse)
+    monkeypatch.setattr(module, "http_open", refuse)
 
     with pytest.raises(module.RouteError, match="could not reach Traefik's API at http://127.0.0.1:1"):
         run_route(tmp_path, api_url="http://127.0.0.1:1/", wait_timeout=0)
@@ -302,15 +302,31 @@ def http_404(body):
     return answer
 
 
+def test_one_tls_context_serves_every_request_to_the_api(monkeypatch):
+    built, contexts = [], []
+    monkeypatch.setattr(module, "tls_context", lambda url: built.append(url) or "context")
+
+    def answer(url, **kwargs):
+        contexts.append(kwargs["context"])
+        return io.BytesIO(b'{"name": "acme@file"}')
+
+    monkeypatch.setattr(module, "http_open", answer)
+    api = module.TraefikApi("https://traefik.example.org/")
+    api.router("acme@file")
+    api.router("acme@file")
+    assert built == ["https://traefik.example.org"]
+    assert contexts == ["context", "context"]
+
+
 def test_traefiks_router_not_found_means_no_router(monkeypatch):
-    monkeypatch.setattr(module, "open_url", http_404(b'{"message":"router not found: acme@file"}'))
+    monkeypatch.setattr(module, "http_open", http_404(b'{"message":"router not found: acme@file"}'))
 
     assert module.TraefikApi("http://127.0.0.1:1").router("acme@file") is None
 
 
 def test_other_404_is_never_taken_for_a_removed_router(tmp_path, monkeypatch):
     """A starting Traefik, or a URL that is not Traefik's API, answers a plain 404 page."""
-    monkeypatch.setattr(module, "open_url", http_404(b"404 page not found\n"))
+    monkeypatch.setattr(module, "http_open", http_404(b"404 page not found\n"))
 
     with pytest.raises(module.RouteError, match="HTTP 404 for http://127.0.0.1:1/x/api/http/routers/acme@file: is api_url"):
         run_route(tmp_path, state="absent", api_url="http://127.0.0.1:1/x/", wait_timeout=0)
@@ -320,10 +336,10 @@ def test_plain_404_while_traefik_starts_is_waited_out(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "POLL_INTERVAL", 0)
     answers = [http_404(b"404 page not found\n"), http_404(b'{"message":"router not found: acme@file"}\n')]
 
-    def open_url(url, **kwargs):
+    def http_open(url, **kwargs):
         return (answers.pop(0) if len(answers) > 1 else answers[0])(url)
 
-    monkeypatch.setattr(module, "open_url", open_url)
+    monkeypatch.setattr(module, "http_open", http_open)
 
     result = run_route(tmp_path, state="absent", api_url="http://127.0.0.1:1", wait_timeout=5)
 
