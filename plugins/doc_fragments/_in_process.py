@@ -9,17 +9,20 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The modules whose action plugin runs them in the worker on a local connection (plugin_utils/_in_process.py).
+    # The modules whose action plugin runs them in the worker when they would run on the controller anyway
+    # (plugin_utils/_in_worker.py).
     DOCUMENTATION = r"""
 options: {}
 notes:
-  - On a C(local) connection the module's code runs inside the worker process Ansible forks for the task,
-    not as a separate module process. Options, check mode, diff and results are the same, without a Python
-    start and Ansible's module imports for every task (about half a CPU-second each). On any other
-    connection, with C(become) or C(async), or with the variable C(securenexus_provisioning_in_process=false),
-    it runs as an ordinary module on the target host.
+  - On a C(local) connection whose Python is the controller's own (C(ansible_python_interpreter) set to
+    C({{ ansible_playbook_python }}), as on the implicit C(localhost)), the unchanged module runs inside the
+    worker process Ansible forks for the task instead of in a new module process, as ansible.netcommon's
+    C(import_modules) does. Options, check mode, diff, results, errors and no_log masking are the module's own,
+    without a Python start and Ansible's module imports for every task (about half a CPU-second each).
+  - With another connection or interpreter, C(become), C(async), a task C(environment), or the variable
+    C(securenexus_provisioning_in_process=false), it runs as an ordinary module process.
 attributes:
   action:
-    description: Runs in the controller's worker process on a C(local) connection (see the notes).
+    description: Runs in the controller's worker process on a C(local) connection with the controller's Python (see the notes).
     support: full
 """

@@ -78,8 +78,7 @@ def _open_lock(path):
 class BenchRunner:
     """Runs `bench_command + args` with cwd = bench_path through ``run_command`` (never a shell).
 
-    ``run_command`` is called as AnsibleModule.run_command and returns ``(rc, stdout, stderr)``: that method
-    in a module process, plugin_utils/_run_command.py when the module runs in Ansible's worker.
+    ``run_command`` is the module's AnsibleModule.run_command.
     """
 
     def __init__(self, run_command, bench_command, bench_path, timeout=None, secrets=()):

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 import time
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import (
     MAILCOW_ARGSPEC,
     READ_RETRY_DELAYS,
     MailcowClient,
     MailcowError,
 )
-from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 MIB = 1024 * 1024
 SPECIAL_DESTINATIONS = {"null@localhost": "goto_null", "spam@localhost": "goto_spam", "ham@localhost": "goto_ham"}
@@ -413,33 +414,32 @@ def connection_argspec(**options):
     return spec
 
 
-def mailcow_module(argument_spec, work, **validation):
-    """A module with the connection options whose ``work(client, params, check_mode, diff)`` returns the result."""
-
-    def execute(params, check_mode, diff):
-        try:
-            client = MailcowClient.from_params(params, check_mode)
-        except ValueError as exc:
-            return {"failed": True, "changed": False, "msg": str(exc)}
-        try:
-            result = work(client, params, check_mode, diff)
-        except (MailcowError, ResourceError) as exc:
-            # A plan of several writes (replace a DKIM key, sync tags) can fail after a first one took effect.
-            result = {"failed": True, "changed": client.writes_done > 0, "msg": str(exc)}
-        if client.warnings:
-            result["warnings"] = list(client.warnings)
-        return result
-
-    return ModuleSpec(connection_argspec(**argument_spec), execute, **validation)
-
-
-def state_module(resource_class, argument_spec, **validation):
-    """A module that ensures one object is present or absent."""
-    return mailcow_module(argument_spec,
-                          lambda client, params, check_mode, diff: ensure(client, resource_class(params), check_mode, diff),
-                          **validation)
+def run_mailcow_module(argument_spec, work, **validation):
+    """Run a module with the connection options; ``work(client, params, check_mode, diff)`` returns the result."""
+    module = AnsibleModule(argument_spec=connection_argspec(**argument_spec), supports_check_mode=True, **validation)
+    try:
+        client = MailcowClient.from_params(module.params, module.check_mode)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    try:
+        result = work(client, module.params, module.check_mode, module._diff)
+    except (MailcowError, ResourceError) as exc:
+        # A plan of several writes (replace a DKIM key, sync tags) can fail after a first one took effect.
+        result = {"failed": True, "changed": client.writes_done > 0, "msg": str(exc)}
+    for warning in client.warnings:
+        module.warn(warning)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
-def info_module(key, argument_spec, fetch):
-    """An _info module: ``fetch(client, params)`` returns the list put under ``key``."""
-    return mailcow_module(argument_spec, lambda client, params, check_mode, diff: {"changed": False, key: fetch(client, params)})
+def run_state_module(resource_class, argument_spec, **validation):
+    """Run a module that ensures one object is present or absent."""
+    run_mailcow_module(argument_spec,
+                       lambda client, params, check_mode, diff: ensure(client, resource_class(params), check_mode, diff),
+                       **validation)
+
+
+def run_info_module(key, argument_spec, fetch):
+    """Run an _info module: ``fetch(client, params)`` returns the list put under ``key``."""
+    run_mailcow_module(argument_spec, lambda client, params, check_mode, diff: {"changed": False, key: fetch(client, params)})

@@ -209,8 +209,9 @@ import json
 import math
 import re
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import MASK, BenchError, BenchRunner
-from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 SITE_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 APP_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -453,11 +454,12 @@ def execute(params, check_mode, diff, run_command):
     return output
 
 
-MODULE = ModuleSpec(ARGUMENT_SPEC, execute, runs_commands=True)
-
-
 def main():
-    MODULE.main()
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = execute(module.params, module.check_mode, module._diff, module.run_command)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -176,18 +176,18 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import MailcowError
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    SPECIAL_DESTINATIONS,
-    Resource,
-    ResourceError,
-    Write,
     address_list,
     ensure,
     is_address,
     lower,
-    mailcow_module,
     read_alias,
     require_address,
+    Resource,
+    ResourceError,
+    run_mailcow_module,
+    SPECIAL_DESTINATIONS,
     to_api,
+    Write,
 )
 
 ARGUMENT_SPEC = dict(
@@ -290,12 +290,9 @@ def ensure_aliases(client, params, check_mode, diff):
     return result
 
 
-MODULE = mailcow_module(ARGUMENT_SPEC, ensure_aliases,
-                        mutually_exclusive=[("address", "addresses")], required_one_of=[("address", "addresses")])
-
-
 def main():
-    MODULE.main()
+    run_mailcow_module(ARGUMENT_SPEC, ensure_aliases,
+                       mutually_exclusive=[("address", "addresses")], required_one_of=[("address", "addresses")])
 
 
 if __name__ == "__main__":

@@ -82,10 +82,10 @@ aliases:
 """
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    info_module,
     list_aliases,
     lower,
     read_alias,
+    run_info_module,
 )
 
 
@@ -97,11 +97,8 @@ def fetch(client, params):
     return [a for a in [found] if a is not None and domain in (None, a["address"].rpartition("@")[2])]
 
 
-MODULE = info_module("aliases", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
-
-
 def main():
-    MODULE.main()
+    run_info_module("aliases", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
 
 
 if __name__ == "__main__":

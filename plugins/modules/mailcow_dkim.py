@@ -127,13 +127,13 @@ diff:
 import re
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    Resource,
-    ResourceError,
-    Write,
     lower,
     read_dkim,
     require_domain,
-    state_module,
+    Resource,
+    ResourceError,
+    run_state_module,
+    Write,
 )
 
 # Mailcow's own rule: alphanumeric once "-", "_" and "." are removed.
@@ -195,11 +195,8 @@ class Dkim(Resource):
         return [Write("delete/dkim", [ident], "delete")], []
 
 
-MODULE = state_module(Dkim, ARGUMENT_SPEC)
-
-
 def main():
-    MODULE.main()
+    run_state_module(Dkim, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

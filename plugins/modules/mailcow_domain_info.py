@@ -104,10 +104,10 @@ domains:
 """
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    info_module,
     list_domains,
     lower,
     read_domain,
+    run_info_module,
 )
 
 
@@ -118,11 +118,8 @@ def fetch(client, params):
     return [] if found is None else [found]
 
 
-MODULE = info_module("domains", {"domain": {"type": "str"}}, fetch)
-
-
 def main():
-    MODULE.main()
+    run_info_module("domains", {"domain": {"type": "str"}}, fetch)
 
 
 if __name__ == "__main__":

@@ -193,20 +193,20 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import explain
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    SECRET_PLACEHOLDER,
-    Resource,
-    ResourceError,
-    Write,
     list_aliases,
     lower,
     read_domain,
     read_mailbox,
     require_address,
     require_min,
-    state_module,
+    Resource,
+    ResourceError,
+    run_state_module,
+    SECRET_PLACEHOLDER,
     tag_list,
     tag_writes,
     to_api,
+    Write,
 )
 
 OPTIONS = ("name", "quota", "active", "force_pw_update", "sogo_access", "tags")
@@ -315,14 +315,11 @@ class Mailbox(Resource):
         return [Write("delete/mailbox", [ident], "delete")], warnings
 
 
-MODULE = state_module(Mailbox, ARGUMENT_SPEC,
-                      required_one_of=[("address", "local_part")],
-                      mutually_exclusive=[("address", "local_part"), ("address", "domain")],
-                      required_together=[("local_part", "domain")])
-
-
 def main():
-    MODULE.main()
+    run_state_module(Mailbox, ARGUMENT_SPEC,
+                     required_one_of=[("address", "local_part")],
+                     mutually_exclusive=[("address", "local_part"), ("address", "domain")],
+                     required_together=[("local_part", "domain")])
 
 
 if __name__ == "__main__":

@@ -99,10 +99,10 @@ mailboxes:
 """
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    info_module,
     list_mailboxes,
     lower,
     read_mailbox,
+    run_info_module,
 )
 
 
@@ -114,11 +114,8 @@ def fetch(client, params):
     return [m for m in [found] if m is not None and domain in (None, m["domain"])]
 
 
-MODULE = info_module("mailboxes", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
-
-
 def main():
-    MODULE.main()
+    run_info_module("mailboxes", {"domain": {"type": "str"}, "address": {"type": "str"}}, fetch)
 
 
 if __name__ == "__main__":

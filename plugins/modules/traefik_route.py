@@ -223,29 +223,18 @@ msg:
   sample: route client-acme confirmed enabled by Traefik
 """
 
-import functools
-import ipaddress
-import json
 import os
-import re
-import stat
-import tempfile
-import time
-from urllib.error import HTTPError
-from urllib.parse import urlsplit
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.securenexus.provisioning.plugins.module_utils._http import http_open, tls_context
-from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
-
-HEADER = "# Managed by Ansible (securenexus.provisioning.traefik_route); changes made here are overwritten.\n"
-NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-HOST_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-ENTRYPOINT_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]*)$")
-MIDDLEWARE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(?:@[A-Za-z0-9_-]+)?$")
-POLL_INTERVAL = 0.2
-REQUEST_TIMEOUT = 5
+from ansible_collections.securenexus.provisioning.plugins.module_utils._files import read_file, write_atomically
+from ansible_collections.securenexus.provisioning.plugins.module_utils._traefik import RouteError, render, render_text, validate
+from ansible_collections.securenexus.provisioning.plugins.module_utils._traefik_api import (
+    TraefikApi,
+    confirm_absent,
+    confirm_present,
+)
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -264,303 +253,6 @@ ARGUMENT_SPEC = {
     "api_url": {"type": "str"},
     "wait_timeout": {"type": "int", "default": 30},
 }
-
-
-SECURITY_HEADERS = {
-    "stsSeconds": 31536000,
-    "stsIncludeSubdomains": True,
-    "contentTypeNosniff": True,
-    "customFrameOptionsValue": "SAMEORIGIN",
-    "referrerPolicy": "strict-origin-when-cross-origin",
-}
-
-
-class RouteError(Exception):
-    """Bad input or a failed confirmation; the message is shown to the user as is."""
-
-
-class ApiNotReady(RouteError):
-    """Traefik's API did not answer as Traefik's API (yet): polling goes on, the message is the last reason."""
-
-
-def shown_url(url):
-    """The URL for messages, without any user:password@ part."""
-    return re.sub(r"^([^/]*//)[^/]*@", r"\1***@", url)
-
-
-def refuse_templating(params):
-    """Traefik renders each dynamic file as a Go template first: `{{` would be executed or break the file."""
-    for option in sorted(params):
-        value = params[option]
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if isinstance(item, str) and "{{" in item:
-                raise RouteError(f"{option}: {shown_url(item)!r} contains '{{{{', which Traefik's Go templating "
-                                 "of dynamic files would interpret; remove it")
-
-
-def validate_host(host):
-    name = host.lower()
-    if name.endswith("."):
-        name = name[:-1]
-    labels = name.split(".")
-    if not name or len(name) > 253 or not all(HOST_LABEL_RE.match(label) for label in labels):
-        raise RouteError(f"hosts: {host!r} is not a valid host name (letters, digits, hyphens, dot-separated labels)")
-    return name
-
-
-def validate_service_url(url):
-    shown = shown_url(url)
-    if shown != url:
-        raise RouteError(f"service_urls: {shown!r} holds credentials; backend URLs are scheme://host[:port] only")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise RouteError(f"service_urls: {url!r} is not a valid URL ({error})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RouteError(f"service_urls: {url!r} must be an http:// or https:// URL with a host")
-    if parts.query or parts.fragment or parts.path not in ("", "/"):
-        raise RouteError(f"service_urls: {url!r} must be scheme://host[:port] only (no path or query)")
-    if port == 0 or any(char.isspace() for char in url):
-        raise RouteError(f"service_urls: {url!r} is not a valid URL")
-    try:
-        ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        if ":" in parts.hostname or parts.hostname.replace(".", "").isdigit():
-            raise RouteError(f"service_urls: {url!r} does not hold a valid IP address") from None
-        try:
-            validate_host(parts.hostname)
-        except RouteError:
-            raise RouteError(f"service_urls: {url!r} does not hold a valid host name") from None
-    return url
-
-
-def validate_names(option, names, pattern):
-    for name in names:
-        if not pattern.match(name):
-            raise RouteError(f"{option}: {name!r} is not a valid name")
-
-
-def validate(params):
-    """Check every option and return the normalised values; raises RouteError naming the option."""
-    refuse_templating(params)
-    if not NAME_RE.match(params["name"]):
-        raise RouteError(f"name: {params['name']!r} must be lower case letters, digits and hyphens "
-                         "(it names the file and the router)")
-    if params["api_url"] is not None:
-        parts = urlsplit(params["api_url"])
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise RouteError(f"api_url: {shown_url(params['api_url'])!r} must be an http:// or https:// URL")
-    if params["wait_timeout"] < 0:
-        raise RouteError("wait_timeout: must not be negative")
-    if params["state"] == "absent":
-        return params
-    for option in ("hosts", "entrypoints", "service_urls"):
-        if not params[option]:
-            raise RouteError(f"{option}: at least one value is required with state=present")
-    normalised = dict(params)
-    normalised["hosts"] = list(dict.fromkeys(validate_host(host) for host in params["hosts"]))
-    for url in params["service_urls"]:
-        validate_service_url(url)
-    validate_names("entrypoints", params["entrypoints"], ENTRYPOINT_RE)
-    validate_names("redirect_entrypoints", params["redirect_entrypoints"], ENTRYPOINT_RE)
-    validate_names("middlewares", params["middlewares"], MIDDLEWARE_RE)
-    if params["cert_resolver"] is not None:
-        validate_names("cert_resolver", [params["cert_resolver"]], ENTRYPOINT_RE)
-        if not params["tls"]:
-            raise RouteError("cert_resolver: needs tls=true")
-    if params["https_redirect"]:
-        if not params["tls"]:
-            raise RouteError("https_redirect: needs tls=true (the redirect sends clients to the TLS router)")
-        if not params["redirect_entrypoints"]:
-            raise RouteError("redirect_entrypoints: at least one plain HTTP entry point is needed for https_redirect")
-        overlap = sorted(set(params["redirect_entrypoints"]) & set(params["entrypoints"]))
-        if overlap:
-            raise RouteError(f"redirect_entrypoints: {', '.join(overlap)} also in entrypoints; the redirect router "
-                             "and the TLS router would compete for the same requests")
-    return normalised
-
-
-def rule_for(hosts):
-    return " || ".join(f"Host(`{host}`)" for host in hosts)
-
-
-def render(params):
-    """The dynamic configuration as data: the routers, the service and the middlewares of the route."""
-    name = params["name"]
-    rule = rule_for(params["hosts"])
-    middlewares = {}
-    router_middlewares = []
-    if params["security_headers"]:
-        middlewares[f"{name}-security-headers"] = {"headers": dict(SECURITY_HEADERS)}
-        router_middlewares.append(f"{name}-security-headers")
-    router_middlewares.extend(params["middlewares"])
-    router = {"rule": rule, "entryPoints": list(params["entrypoints"]), "service": name}
-    if router_middlewares:
-        router["middlewares"] = router_middlewares
-    if params["tls"]:
-        router["tls"] = {"certResolver": params["cert_resolver"]} if params["cert_resolver"] else {}
-    routers = {name: router}
-    if params["https_redirect"]:
-        middlewares[f"{name}-https-redirect"] = {"redirectScheme": {"scheme": "https", "permanent": True}}
-        # Traefik requires a service on every HTTP router; the redirect answers before it is used.
-        routers[f"{name}-https-redirect"] = {
-            "rule": rule, "entryPoints": list(params["redirect_entrypoints"]), "service": name,
-            "middlewares": [f"{name}-https-redirect"],
-        }
-    http = {
-        "routers": routers,
-        "services": {name: {"loadBalancer": {
-            "servers": [{"url": url} for url in params["service_urls"]],
-            "passHostHeader": params["pass_host_header"],
-        }}},
-    }
-    if middlewares:
-        http["middlewares"] = middlewares
-    return {"http": http}
-
-
-def render_text(config):
-    # indent puts every "{" on its own line, so the JSON never contains "{{" for Go templating to trip on.
-    return HEADER + json.dumps(config, indent=2, sort_keys=True) + "\n"
-
-
-def router_signature(router):
-    """What must match between the rendered router and the one Traefik's API serves."""
-    def qualify(middleware):
-        return middleware if "@" in middleware else middleware + "@file"
-
-    tls = router.get("tls")
-    return {
-        "rule": router.get("rule"),
-        "entryPoints": sorted(router.get("entryPoints") or []),
-        "service": re.sub(r"@file$", "", router.get("service") or ""),
-        "middlewares": [qualify(m) for m in router.get("middlewares") or []],
-        "tls": None if tls is None else (tls.get("certResolver") or None),
-    }
-
-
-class TraefikApi:
-    def __init__(self, base_url):
-        self.base_url = base_url.rstrip("/")
-        self._tls_context = None
-
-    def router(self, router_name):
-        """The router as Traefik's API shows it, or None when Traefik does not know it (404)."""
-        url = f"{self.base_url}/api/http/routers/{router_name}"
-        try:
-            if self._tls_context is None:
-                self._tls_context = tls_context(self.base_url)
-            response = http_open(url, method="GET", timeout=REQUEST_TIMEOUT, headers={"Accept": "application/json"},
-                                 context=self._tls_context)
-            return json.loads(response.read())
-        except HTTPError as error:
-            # Traefik says "router not found" in its 404. A plain "404 page not found" comes from a Traefik
-            # that is still starting (its API routes are not installed yet) or from a URL that is not
-            # Traefik's API: never a removed router.
-            if error.code == 404 and b"router not found" in (error.read() or b""):
-                return None
-            raise ApiNotReady(f"HTTP {error.code} for {shown_url(url)}: is api_url Traefik's API?") from None
-        except ValueError:
-            raise ApiNotReady(f"{shown_url(url)} did not answer with JSON: is api_url Traefik's API?") from None
-
-
-def poll(api, wait_timeout, attempt):
-    """Call attempt() until it returns a result or wait_timeout passes; an unready API counts as 'not yet'.
-
-    attempt() returns (done, value, pending_reason). Returns value, or raises RouteError with the last reason.
-    """
-    deadline = time.monotonic() + wait_timeout
-    while True:
-        try:
-            done, value, reason = attempt()
-        except ApiNotReady as error:
-            done, value, reason = False, None, str(error)
-        except OSError as error:  # URLError included: Traefik may be restarting
-            done, value = False, None
-            detail = to_native(getattr(error, "reason", error))
-            reason = f"could not reach Traefik's API at {shown_url(api.base_url)}: {detail}"
-        if done:
-            return value
-        if time.monotonic() >= deadline:
-            raise RouteError(reason)
-        time.sleep(POLL_INTERVAL)
-
-
-def router_served(api, qualified, expected, directory):
-    """One poll() attempt: is router `qualified` served with the `expected` signature?"""
-    served = api.router(qualified)
-    if served is None:
-        return False, None, (
-            f"Traefik did not load router {qualified} within the wait time: check Traefik's log "
-            f"(malformed YAML in any file of {directory} blocks every reload) and that its file "
-            "provider watches this directory")
-    if router_signature(served) != expected:
-        return False, None, (
-            f"Traefik still serves another definition of router {qualified} "
-            f"(rule {served.get('rule')!r}) after the wait time: reloads may be blocked (see Traefik's log) "
-            f"or another file in {directory} defines the same router name")
-    errors = served.get("error") or []
-    if served.get("status") != "enabled" or errors:
-        raise RouteError(f"Traefik reports router {qualified} as {served.get('status')}: "
-                         + ("; ".join(errors) or "no error text given"))
-    return True, served["status"], None
-
-
-def router_gone(api, qualified, directory):
-    """One poll() attempt: has Traefik stopped serving router `qualified`?"""
-    gone = api.router(qualified) is None
-    return gone, None, (
-        f"Traefik still serves router {qualified} after the wait time: another file in {directory} "
-        "may define it, or reloads are blocked (see Traefik's log)")
-
-
-def confirm_present(api, routers, directory, wait_timeout):
-    """Wait until Traefik serves every rendered router, failing on Traefik's own error; returns the main status."""
-    statuses = []
-    for router_name, rendered in routers.items():
-        attempt = functools.partial(router_served, api, router_name + "@file", router_signature(rendered), directory)
-        statuses.append(poll(api, wait_timeout, attempt))
-    return statuses[0]
-
-
-def confirm_absent(api, router_names, directory, wait_timeout):
-    for router_name in router_names:
-        poll(api, wait_timeout, functools.partial(router_gone, api, router_name + "@file", directory))
-
-
-def read_file(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def write_atomically(path, content):
-    """Temp file beside the target (a name Traefik ignores), fsync, keep the existing mode, rename."""
-    directory, base = os.path.split(path)
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    fd, temp = tempfile.mkstemp(prefix=f".{base}.tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.rename(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def run(params, check_mode, diff):
@@ -616,21 +308,15 @@ def run(params, check_mode, diff):
     return result
 
 
-def execute(params, check_mode, diff):
-    try:
-        return run(params, check_mode, diff)
-    except RouteError as error:
-        return {"failed": True, "changed": False, "msg": str(error)}
-    except OSError as error:
-        return {"failed": True, "changed": False,
-                "msg": f"could not update the route file in {params['directory']}: {to_native(error)}"}
-
-
-MODULE = ModuleSpec(ARGUMENT_SPEC, execute)
-
-
 def main():
-    MODULE.main()
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        module.exit_json(**run(module.params, module.check_mode, module._diff))
+    except RouteError as error:
+        module.fail_json(msg=str(error), changed=False)
+    except OSError as error:
+        module.fail_json(msg=f"could not update the route file in {module.params['directory']}: {to_native(error)}",
+                         changed=False)
 
 
 if __name__ == "__main__":

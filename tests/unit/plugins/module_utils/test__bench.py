@@ -1,7 +1,6 @@
 """The bench runner: argv, working directory, output cleaning, masking, failures, timeout, host lock.
 
-The commands run through AnsibleModule.run_command (a module process) and through the worker's
-stand-in for it (plugin_utils/_run_command.py): the runner must behave the same with either."""
+The commands run through AnsibleModule.run_command, in a module process and in Ansible's worker alike."""
 
 import fcntl
 import os
@@ -20,18 +19,14 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._bench im
     clean_output,
     lock_path,
 )
-from ansible_collections.securenexus.provisioning.plugins.plugin_utils import _run_command
 
 SECRET = "S3cret-root-pw-0a9b8c7d6e"
 
 
-@pytest.fixture(params=["module process", "worker"])
-def run_command(request):
-    if request.param == "worker":
-        yield _run_command.run_command
-    else:
-        with patch_module_args({}):
-            yield AnsibleModule(argument_spec={}).run_command
+@pytest.fixture
+def run_command():
+    with patch_module_args({}):
+        yield AnsibleModule(argument_spec={}).run_command
 
 
 def python_runner(run_command, tmp_path, code, **kwargs):
