@@ -94,14 +94,9 @@ class MailcowError(Exception):
     timeout, empty answer, server error): the caller re-reads the object to find out.
     """
 
-    def __init__(self, message, operation=None, what=None, key=None, args=(), status=None, outcome_unknown=False):
+    def __init__(self, message, outcome_unknown=False):
         super().__init__(message)
         self.message = message
-        self.operation = operation
-        self.what = what
-        self.key = key
-        self.args_ = tuple(args)
-        self.status = status
         self.outcome_unknown = outcome_unknown
 
     def __str__(self):
@@ -136,7 +131,7 @@ def _message_parts(entry_msg):
 def describe(route, entry_msg):
     key, args = _message_parts(entry_msg)
     explanation = explain(route, key, args)
-    return key, args, "%s: %s" % (key, explanation) if explanation else key
+    return "%s: %s" % (key, explanation) if explanation else key
 
 
 def normalise_api_url(api_url):
@@ -196,7 +191,7 @@ class MailcowClient:
         return text.replace(self._api_key, "********")
 
     def _fail(self, operation, what, detail, **kwargs):
-        return MailcowError(self._scrub("cannot %s %s: %s" % (operation, what, detail)), operation, what, **kwargs)
+        return MailcowError(self._scrub("cannot %s %s: %s" % (operation, what, detail)), **kwargs)
 
     def _url(self, path_elements):
         return self.base_url + "/".join(quote(str(e), safe="@") for e in path_elements)
@@ -251,19 +246,16 @@ class MailcowClient:
             else:
                 detail = ("Mailcow rejected the API key (HTTP 401: %s); check api_key. Not retried: repeated "
                           "failures can get this IP address banned by Mailcow" % (text or "authentication failed"))
-            return self._fail(operation, what, detail, key=text or None, status=401)
+            return self._fail(operation, what, detail)
         if exc.code == 403:
             return self._fail(operation, what, "the API key may not change anything (HTTP 403: %s); use a read-write "
-                              "API key" % (text or "access denied"), key=text or None, status=403)
+                              "API key" % (text or "access denied"))
         if 300 <= exc.code < 400:
             return self._fail(operation, what, "Mailcow redirected the request (HTTP %d to %s); set api_url to the "
-                              "address it redirects to" % (exc.code, exc.headers.get("Location") if exc.headers else "?"),
-                              status=exc.code)
+                              "address it redirects to" % (exc.code, exc.headers.get("Location") if exc.headers else "?"))
         if exc.code >= 500:
-            return self._fail(operation, what, "Mailcow answered HTTP %d (server error)" % exc.code,
-                              status=exc.code, outcome_unknown=True)
-        return self._fail(operation, what, "Mailcow answered HTTP %d%s" % (exc.code, ": " + text if text else ""),
-                          key=text or None, status=exc.code)
+            return self._fail(operation, what, "Mailcow answered HTTP %d (server error)" % exc.code, outcome_unknown=True)
+        return self._fail(operation, what, "Mailcow answered HTTP %d%s" % (exc.code, ": " + text if text else ""))
 
     def get(self, path_elements, what):
         """GET /get/<...>; returns the decoded JSON, or None when Mailcow says "nothing" ({} / []).
@@ -272,6 +264,7 @@ class MailcowClient:
         401/403 above all, are not: Mailcow bans IP addresses that keep failing authentication.
         """
         url = self._url(["get"] + list(path_elements))
+        started = time.monotonic()
         attempt = 0
         while True:
             try:
@@ -283,8 +276,13 @@ class MailcowClient:
                                      "failed inside Mailcow)", outcome_unknown=True)
                 break
             except MailcowError as exc:
-                if not exc.outcome_unknown or attempt >= len(READ_RETRY_DELAYS):
+                if not exc.outcome_unknown:
                     raise
+                if attempt >= len(READ_RETRY_DELAYS):
+                    # Each attempt may wait the whole timeout: say how long the read took in all, so that a
+                    # hung Mailcow's message matches the wait the user saw.
+                    raise MailcowError("%s (%d attempts, %.0f seconds in all)"
+                                       % (exc.message, attempt + 1, time.monotonic() - started), outcome_unknown=True)
                 time.sleep(READ_RETRY_DELAYS[attempt])
                 attempt += 1
         try:
@@ -294,7 +292,7 @@ class MailcowClient:
         if data in ({}, []):
             return None
         if isinstance(data, dict) and data.get("type") == "error" and set(data) <= {"type", "msg"}:
-            raise self._fail("read", what, "Mailcow answered: %s" % data.get("msg"), key=data.get("msg"))
+            raise self._fail("read", what, "Mailcow answered: %s" % data.get("msg"))
         return data
 
     def write(self, route, body, operation, what, path_elements=()):
@@ -322,13 +320,12 @@ class MailcowClient:
             if not isinstance(entry, dict):
                 continue
             # Never look at entry["log"]: it echoes the request.
-            key, args, text = describe(route, entry.get("msg"))
+            text = describe(route, entry.get("msg"))
             if entry.get("type") in ("danger", "error"):
-                failures.append((key, args, text))
+                failures.append(text)
             elif entry.get("type") == "warning":
                 self.warnings.append(self._scrub("Mailcow warning on %s %s: %s" % (operation, what, text)))
         if failures:
-            key, args, _text = failures[0]
-            raise self._fail(operation, what, "; ".join(f[2] for f in failures), key=key, args=args)
+            raise self._fail(operation, what, "; ".join(failures))
         self.writes_done += 1
         return entries
