@@ -44,7 +44,7 @@ options:
   timeout:
     description:
       - Seconds to wait for each API request.
-      - Reads that fail on the network, time out or get a server error are retried twice, after 0.5 and 1 seconds:
+      - Reads that fail on the network, time out or get a server error are retried twice, after 0.5 and 1 seconds, so
         a Mailcow that does not answer at all fails a read after about 3 x O(timeout) + 1.5 seconds (93 seconds with
         the default), and the message gives the number of attempts and the time they took. Writes are never sent
         twice. After a failed write the module reads the object again and succeeds if the write took effect.

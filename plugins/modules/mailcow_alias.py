@@ -176,18 +176,18 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import MailcowError
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    Resource,
+    ResourceError,
+    SPECIAL_DESTINATIONS,
+    Write,
     address_list,
     ensure,
     is_address,
     lower,
     read_alias,
     require_address,
-    Resource,
-    ResourceError,
     run_mailcow_module,
-    SPECIAL_DESTINATIONS,
     to_api,
-    Write,
 )
 
 ARGUMENT_SPEC = dict(

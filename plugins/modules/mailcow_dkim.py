@@ -13,8 +13,8 @@ version_added: 0.1.0
 description:
   - Ensure a domain has a DKIM signing key with the given selector and size, and return the TXT record
     to publish in DNS.
-  - Mailcow creates a key (selector V(dkim), 2048 bits) when it creates a domain, so with the defaults
-    this module usually only reads the key.
+  - Mailcow creates a key (selector V(dkim), 2048 bits) when it creates a domain, so without O(selector) and
+    O(key_size) this module usually only reads the key. Only the options you set are compared with the existing key.
   - Mailcow cannot change a key. A key with another selector or size is replaced (deleted and created anew)
     only with O(force=true), because mail signed with the new key fails DKIM checks until the DNS record is updated.
 author:
@@ -33,14 +33,14 @@ options:
   selector:
     description:
       - The DKIM selector; letters and digits, with C(-), C(_) and C(.) allowed in between.
+      - When not set, any selector of an existing key is accepted, and a new key gets V(dkim), as Mailcow's own.
     type: str
-    default: dkim
   key_size:
     description:
       - Size of the RSA key in bits.
+      - When not set, any size of an existing key is accepted, and a new key gets 2048 bits, as Mailcow's own.
     type: int
     choices: [1024, 2048, 3072, 4096]
-    default: 2048
   force:
     description:
       - Replace an existing key whose selector or size differ. Without it the module fails and says why.
@@ -127,22 +127,24 @@ diff:
 import re
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    Resource,
+    ResourceError,
+    Write,
     lower,
     read_dkim,
     require_domain,
-    Resource,
-    ResourceError,
     run_state_module,
-    Write,
 )
 
 # Mailcow's own rule: alphanumeric once "-", "_" and "." are removed.
 SELECTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The key Mailcow itself creates with a domain; a new key gets these where the user set nothing.
+NEW_KEY = {"selector": "dkim", "key_size": 2048}
 
 ARGUMENT_SPEC = dict(
     domain=dict(type="str", required=True),
-    selector=dict(type="str", default="dkim"),
-    key_size=dict(type="int", choices=[1024, 2048, 3072, 4096], default=2048),
+    selector=dict(type="str"),
+    key_size=dict(type="int", choices=[1024, 2048, 3072, 4096]),
     force=dict(type="bool", default=False),
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
@@ -159,7 +161,7 @@ class Dkim(Resource):
 
     def validate(self):
         require_domain("domain", self.identity())
-        if not SELECTOR_RE.match(self.params["selector"] or ""):
+        if self.params["selector"] is not None and not SELECTOR_RE.match(self.params["selector"]):
             raise ResourceError("selector: %r is not a valid DKIM selector (letters, digits, '-', '_', '.')"
                                 % self.params["selector"])
 
@@ -167,29 +169,37 @@ class Dkim(Resource):
         return read_dkim(client, ident)
 
     def desired(self):
-        return {"selector": self.params["selector"], "key_size": self.params["key_size"]}
+        return {option: self.params[option] for option in NEW_KEY if self.params[option] is not None}
 
-    def _add(self, ident):
-        return Write("add/dkim", {"domains": ident, "dkim_selector": self.params["selector"],
-                                  "key_size": self.params["key_size"]}, "create")
+    def _new_key(self, current):
+        """The selector and size of a key made now: the options set, else the current key's, else Mailcow's."""
+        key = dict(NEW_KEY)
+        key.update({option: current[option] for option in NEW_KEY if current.get(option) is not None})
+        key.update(self.desired())
+        return key
+
+    def _add(self, ident, key):
+        return Write("add/dkim", {"domains": ident, "dkim_selector": key["selector"], "key_size": key["key_size"]},
+                     "create")
 
     def predict(self, current, delta):
-        return {"domain": current["domain"], "selector": self.params["selector"], "key_size": self.params["key_size"],
-                "record_name": "%s._domainkey.%s" % (self.params["selector"], current["domain"]),
-                "record_value": None}
+        key = self._new_key(current)
+        return {"domain": current["domain"], "selector": key["selector"], "key_size": key["key_size"],
+                "record_name": "%s._domainkey.%s" % (key["selector"], current["domain"]), "record_value": None}
 
     def plan_create(self, client, ident, desired):
-        return self.predict({"domain": ident}, desired), [self._add(ident)]
+        return self.predict({"domain": ident}, desired), [self._add(ident, self._new_key({}))]
 
     def plan_update(self, client, ident, current, delta, secrets):
+        key = self._new_key(current)
         if not self.params["force"]:
             raise ResourceError(
                 "cannot replace the DKIM key of %s (selector %s, %s bits) with selector %s, %d bits: Mailcow cannot "
                 "change a key, and mail signed with a new key fails DKIM checks until the DNS record %s is "
                 "published; set force: true to replace it" % (
-                    ident, current["selector"], current["key_size"] or "unknown", self.params["selector"],
-                    self.params["key_size"], "%s._domainkey.%s" % (self.params["selector"], ident)))
-        return [Write("delete/dkim", [ident], "replace"), self._add(ident)]
+                    ident, current["selector"], current["key_size"] or "unknown", key["selector"],
+                    key["key_size"], "%s._domainkey.%s" % (key["selector"], ident)))
+        return [Write("delete/dkim", [ident], "replace"), self._add(ident, key)]
 
     def plan_delete(self, client, ident, current):
         return [Write("delete/dkim", [ident], "delete")], []

@@ -196,19 +196,19 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import explain
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    Resource,
+    ResourceError,
+    Write,
     fetch_domain,
     lower,
     normalise_domain,
     require_domain,
     require_min,
-    Resource,
-    ResourceError,
     run_state_module,
     tag_list,
     tag_writes,
     to_api,
     to_int,
-    Write,
 )
 
 OPTIONS = ("description", "aliases", "mailboxes", "defquota", "maxquota", "quota", "active", "gal", "backupmx",

@@ -193,20 +193,20 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import explain
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    Resource,
+    ResourceError,
+    SECRET_PLACEHOLDER,
+    Write,
     list_aliases,
     lower,
     read_domain,
     read_mailbox,
     require_address,
     require_min,
-    Resource,
-    ResourceError,
     run_state_module,
-    SECRET_PLACEHOLDER,
     tag_list,
     tag_writes,
     to_api,
-    Write,
 )
 
 OPTIONS = ("name", "quota", "active", "force_pw_update", "sogo_access", "tags")

@@ -62,6 +62,23 @@ def test_other_size_with_force_replaces_the_key():
     assert run_result.result["dkim"]["key_size"] == 4096
 
 
+def test_a_key_made_with_another_selector_and_size_is_kept_when_neither_is_set():
+    """Unset means unmanaged: no default selector or size is compared with the existing key."""
+    fake = FakeMailcow().get(GET, dkim_record("s2025", "1024"))
+    run_result = run(fake)
+    assert not run_result.failed, run_result.result.get("msg")
+    assert run_result.result["changed"] is False and fake.writes == []
+    assert (run_result.result["dkim"]["selector"], run_result.result["dkim"]["key_size"]) == ("s2025", 1024)
+
+
+def test_replacing_only_the_size_keeps_the_current_selector():
+    fake = FakeMailcow().get(GET, dkim_record("s2025", "1024"), dkim_record("s2025", "4096"))
+    fake.post("delete/dkim", success("dkim_removed", "a.org"))
+    fake.post("add/dkim", success("dkim_added", "a.org"))
+    run(fake, args={"key_size": 4096, "force": True})
+    assert fake.writes[1].body == {"domains": "a.org", "dkim_selector": "s2025", "key_size": 4096}
+
+
 def test_domain_unknown_to_mailcow_is_explained():
     fake = FakeMailcow().get(GET, {})
     fake.post("add/dkim", danger("access_denied", "a.org"))
