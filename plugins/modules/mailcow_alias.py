@@ -176,9 +176,9 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import MailcowError
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    SPECIAL_DESTINATIONS,
     Resource,
     ResourceError,
-    SPECIAL_DESTINATIONS,
     Write,
     address_list,
     ensure,

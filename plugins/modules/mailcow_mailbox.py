@@ -193,9 +193,9 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import explain
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
+    SECRET_PLACEHOLDER,
     Resource,
     ResourceError,
-    SECRET_PLACEHOLDER,
     Write,
     list_aliases,
     lower,
