@@ -41,8 +41,9 @@ options:
     description:
       - V(present) creates or updates the mailbox, V(absent) deletes it.
       - Deleting a mailbox makes Mailcow delete every alias whose only destination it is and remove it
-        from the destinations of the other aliases; the module warns which aliases of the mailbox's
-        domain are affected, also in check mode.
+        from the destinations of the other aliases. Mailcow's API cannot list the aliases of one destination,
+        only all aliases of a domain, so the module does not read them to name them; manage those aliases with
+        M(securenexus.provisioning.mailcow_alias) first where it matters.
     type: str
     choices: [present, absent]
     default: present
@@ -197,7 +198,6 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_
     Resource,
     ResourceError,
     Write,
-    list_aliases,
     lower,
     read_domain,
     read_mailbox,
@@ -301,18 +301,7 @@ class Mailbox(Resource):
         return writes
 
     def plan_delete(self, client, ident, current):
-        deleted, rewritten = [], []
-        for alias in list_aliases(client, current["domain"]):
-            if ident in alias["goto"]:
-                (deleted if alias["goto"] == [ident] else rewritten).append(alias["address"])
-        warnings = []
-        if deleted:
-            warnings.append("deleting mailbox %s makes Mailcow delete the alias(es) whose only destination it is: %s"
-                            % (ident, ", ".join(sorted(deleted))))
-        if rewritten:
-            warnings.append("deleting mailbox %s makes Mailcow remove it from the destinations of: %s"
-                            % (ident, ", ".join(sorted(rewritten))))
-        return [Write("delete/mailbox", [ident], "delete")], warnings
+        return [Write("delete/mailbox", [ident], "delete")], []
 
 
 def main():

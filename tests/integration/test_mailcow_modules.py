@@ -28,7 +28,7 @@ PLAYBOOKS = {
     "domain_failures": "mailcow_domain/failures.yml",
     "mailbox_lifecycle": "mailcow_mailbox/lifecycle.yml",
     "mailbox_failures": "mailcow_mailbox/failures.yml",
-    "mailbox_delete_warnings": "mailcow_mailbox/delete_warnings.yml",
+    "mailbox_delete_side_effects": "mailcow_mailbox/delete_side_effects.yml",
     "alias_lifecycle": "mailcow_alias/lifecycle.yml",
     "alias_failures": "mailcow_alias/failures.yml",
     "dkim_lifecycle": "mailcow_dkim/lifecycle.yml",
@@ -42,7 +42,7 @@ RECAP = re.compile(r"^localhost\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\
 ASSERT_PASSED = '"msg": "All assertions passed"'
 # What -vvv prints when one of the Mailcow modules is shipped and started as its own process.
 MODULE_PROCESS = "/plugins/modules/mailcow_"
-AS_MODULE_PROCESS = ["mailbox_lifecycle", "mailbox_failures", "mailbox_delete_warnings"]
+AS_MODULE_PROCESS = ["mailbox_lifecycle", "mailbox_failures", "mailbox_delete_side_effects"]
 # -vvv, and ansible-core >= 2.21 puts the module arguments into each result only when asked to.
 VERBOSE = {"verbosity": 3, "env": {"ANSIBLE_INJECT_INVOCATION": "true"}}
 
@@ -163,8 +163,8 @@ def test_mailbox_bad_input_and_mailcow_refusals_fail_clearly_and_change_nothing(
     assert_passed(run_scenario("mailbox_failures"), mailcow_api)
 
 
-def test_mailbox_removal_warns_which_aliases_mailcow_deletes_or_rewrites(run_scenario, mailcow_api):
-    assert_passed(run_scenario("mailbox_delete_warnings"), mailcow_api)
+def test_mailbox_removal_makes_mailcow_delete_or_rewrite_the_aliases_of_the_mailbox(run_scenario, mailcow_api):
+    assert_passed(run_scenario("mailbox_delete_side_effects"), mailcow_api)
 
 
 def test_alias_lifecycle_with_unordered_goto_and_special_destination(run_scenario, mailcow_api):
