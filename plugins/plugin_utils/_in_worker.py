@@ -121,7 +121,8 @@ class InWorkerAction(ModuleAction):
         context = self._shared_loader_obj.module_loader.find_plugin_with_context(
             self._task.action, collection_list=self._task.collections)
         module_args = copy.deepcopy(self._task.args)
-        self._update_module_args(context.resolved_fqcn, module_args, task_vars)
+        # Under the name the task used, as _execute_module does (AnsibleModule's messages quote it).
+        self._update_module_args(self._task.action, module_args, task_vars)
         encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
         params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
         output = io.StringIO()

@@ -46,8 +46,8 @@ def make_action(args, transport="local", become=False, async_val=0, check_mode=F
 @pytest.fixture(autouse=True)
 def module_found():
     """What Ansible's module loader resolves the task's action to; the unit tests run without its collection finder."""
-    found = SimpleNamespace(resolved_fqcn=FQCN,
-                            plugin_resolved_name="ansible_collections.securenexus.provisioning.plugins.modules.mailcow_domain_info")
+    found = SimpleNamespace(plugin_resolved_name="ansible_collections.securenexus.provisioning.plugins.modules."
+                                                 "mailcow_domain_info")
     with mock.patch.object(module_loader, "find_plugin_with_context", return_value=found):
         yield
 
@@ -82,6 +82,16 @@ def test_anything_but_a_plain_local_task_on_the_controllers_python_runs_as_a_mod
     with mock.patch.object(action, "_execute_module", return_value={"changed": False, "domains": []}) as module_run:
         action.run(task_vars=task_vars)
     module_run.assert_called_once()
+
+
+def test_the_interpreter_may_come_from_the_configuration(monkeypatch):
+    monkeypatch.setenv("ANSIBLE_PYTHON_INTERPRETER", sys.executable)
+    assert make_action(dict(CONNECTION, domain="acme.org")).runs_in_worker({})
+
+
+def test_the_interpreter_may_come_from_interpreter_discovery():
+    task_vars = {"ansible_facts": {"discovered_interpreter_python": sys.executable}}
+    assert make_action(dict(CONNECTION, domain="acme.org")).runs_in_worker(task_vars)
 
 
 def test_an_interpreter_given_as_ansible_playbook_python_is_the_controllers():
