@@ -64,16 +64,24 @@ def convert(raw):
     reported), so that the rest of the checks still run on the others.
     """
     options = role_options()
-    values, problems = {}, []
-    for name in options:
-        value = raw.get(name)
-        if value is None:
-            values[name] = None
-            continue
-        checked = ArgumentSpecValidator({name: options[name]}).validate({name: value})
-        problems.extend(checked.error_messages)
-        values[name] = None if checked.error_messages else checked.validated_parameters[name]
+    present = {name: value for name, value in raw.items() if name in options and value is not None}
+    checked = validator(tuple(sorted(present))).validate(present)
+    if not checked.error_messages:
+        return {name: checked.validated_parameters[name] if name in present else None for name in options}, []
+    # Only a failure needs to know which variable failed: one validation per variable tells.
+    values, problems = dict.fromkeys(options), []
+    for name, value in present.items():
+        single = validator((name,)).validate({name: value})
+        problems.extend(single.error_messages)
+        values[name] = None if single.error_messages else single.validated_parameters[name]
     return values, problems
+
+
+@functools.lru_cache(maxsize=None)
+def validator(names):
+    """A validator of these role options (building one costs more than validating with it)."""
+    options = role_options()
+    return ArgumentSpecValidator({name: options[name] for name in names})
 
 
 # ---------------------------------------------------------------------------------------------
