@@ -85,6 +85,8 @@ dkim:
   description:
     - The DKIM key after the task; an empty dict when there is none.
     - In check mode, the predicted key, whose RV(dkim.record_value) is V(null) when a new key would be created.
+    - In check mode, for a domain that does not exist yet (an earlier task of the run creates it), the key Mailcow
+      creates with the domain (selector V(dkim), 2048 bits), so that a check predicts what the run will do.
   returned: always
   type: dict
   contains:
@@ -130,12 +132,16 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_
     Resource,
     ResourceError,
     Write,
+    fetch_domain,
     lower,
     read_dkim,
     require_domain,
     run_state_module,
 )
 
+# The key Mailcow creates with a new domain (add/domain without dkim_selector and key_size).
+AUTO_SELECTOR = "dkim"
+AUTO_KEY_SIZE = 2048
 # Mailcow's own rule: alphanumeric once "-", "_" and "." are removed.
 SELECTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The key Mailcow itself creates with a domain; a new key gets these where the user set nothing.
@@ -166,7 +172,16 @@ class Dkim(Resource):
                                 % self.params["selector"])
 
     def read(self, client, ident):
-        return read_dkim(client, ident)
+        key = read_dkim(client, ident)
+        if (key is None and client.check_mode and self.params["state"] == "present"
+                and fetch_domain(client, ident) is None):
+            # A real run gets this far only after an earlier task created the domain, and Mailcow creates
+            # this key with it: check mode predicts that key rather than a creation the run will not make.
+            self.notes.append("the domain %s does not exist yet: Mailcow creates its DKIM key (selector %s, %d bits) "
+                              "together with it" % (ident, AUTO_SELECTOR, AUTO_KEY_SIZE))
+            key = {"domain": ident, "selector": AUTO_SELECTOR, "key_size": AUTO_KEY_SIZE,
+                   "record_name": "%s._domainkey.%s" % (AUTO_SELECTOR, ident), "record_value": None}
+        return key
 
     def desired(self):
         return {option: self.params[option] for option in NEW_KEY if self.params[option] is not None}

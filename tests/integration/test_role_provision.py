@@ -64,7 +64,7 @@ def test_the_setup_sheet_has_urls_mail_settings_and_dns_records_but_no_password(
     dkim = client_stack.mailcow_get("dkim/acmecorp.com")["dkim_txt"]
     assert f"| `dkim._domainkey.acmecorp.com.` | TXT | `{dkim}` |" in sheet
     assert "_dmarc.acmecorp.com." in sheet and "autodiscover.acmecorp.com." in sheet
-    assert "ansible-vault view" in sheet
+    assert "credentials file (acme.vault.yml)" in sheet
     for secret in client_stack.credentials("acme").values():
         assert secret not in sheet
 

@@ -1,4 +1,5 @@
-"""Random and malicious values thrown at every option of every module (hypothesis, derandomized).
+"""Random and malicious values thrown at every option of every module and at the client role's variables
+(hypothesis, derandomized).
 
 For each example: nothing but the module's own exit_json/fail_json leaves main(); a request or a
 bench command only ever carries a valid identity (so invalid input never reaches Mailcow or bench);
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.securenexus.provisioning.plugins.action import client_preflight
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import is_address, is_domain
 from ansible_collections.securenexus.provisioning.plugins.modules import (
     erpnext_site,
@@ -24,6 +26,7 @@ from ansible_collections.securenexus.provisioning.plugins.modules import (
     mailcow_mailbox_info,
 )
 from tests.unit.plugins.module_utils.mailcow_fakes import FakeResponse, reply, run_module
+from tests.unit.plugins.action.test_client_preflight import definition
 from tests.unit.plugins.modules.test_erpnext_site import run as run_erpnext
 
 EXAMPLES = 200
@@ -146,3 +149,29 @@ def test_hostile_erpnext_site_options_never_escape_and_never_reach_bench_invalid
         assert all(erpnext_site.SITE_NAME.match(s) for s in sites), argv
     if result.get("failed") and not bench.calls:
         assert any(option in result["msg"] for option in ERPNEXT_OPTIONS), result["msg"][:500]
+
+
+# ---------------------------------------------------------------------------------------------
+# The client role's preflight: whatever a client's variables hold, it reports problems or hands
+# the later steps names that Mailcow, bench and Traefik accept; it never crashes.
+
+PREFLIGHT_TARGETS = ["client_name", "client_subdomain", "client_domain", "client_mailbox", "client_mailbox_quota",
+                     "client_base_domain", "client_aliases", "client_extra_aliases", "client_plan",
+                     "client_plan_overrides", "client_mailcow_manage_base_domain", "client_delete_mail_data",
+                     "client_state", "client_confirm", "client_traefik_tls", "client_public_port"]
+
+
+@RELIABILITY
+@given(data=st.data())
+def test_hostile_client_variables_are_refused_or_give_valid_names(data):
+    targets = data.draw(st.lists(st.sampled_from(PREFLIGHT_TARGETS), min_size=1, max_size=3, unique=True))
+    variables = {target: data.draw(VALUE) for target in targets}
+    client, problems, _warnings = client_preflight.preflight(definition("acme", **variables),
+                                                             check_mode=data.draw(st.booleans()))
+    if problems:
+        assert client is None
+        return
+    assert is_address(client["mailbox_address"])
+    assert all(is_address(address) for address in client["alias_addresses"])
+    assert is_domain(client["site_name"]) and is_domain(client["mail_domain"])
+    assert erpnext_site.SITE_NAME.match(client["site_name"])

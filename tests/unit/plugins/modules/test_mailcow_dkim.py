@@ -5,6 +5,7 @@ from tests.unit.plugins.module_utils.mailcow_fakes import (
     FakeMailcow,
     danger,
     dkim_record,
+    domain_record,
     run_module,
     success,
 )
@@ -36,11 +37,27 @@ def test_missing_key_is_created():
 
 
 def test_create_in_check_mode_cannot_know_the_record_value():
-    fake = FakeMailcow().get(GET, {})
+    fake = FakeMailcow().get(GET, {}).get("get/domain/a.org", domain_record("a.org"))
     run_result = run(fake, check_mode=True)
     assert fake.writes == []
     assert run_result.result["dkim"]["record_value"] is None
     assert run_result.result["dkim"]["record_name"] == "dkim._domainkey.a.org"
+
+
+def test_check_mode_for_a_domain_yet_to_be_created_predicts_the_key_mailcow_creates_with_it():
+    fake = FakeMailcow().get(GET, {}).get("get/domain/a.org", {})
+    run_result = run(fake, check_mode=True)
+    assert run_result.result["changed"] is False
+    assert run_result.result["dkim"] == {"domain": "a.org", "selector": "dkim", "key_size": 2048,
+                                         "record_name": "dkim._domainkey.a.org", "record_value": None}
+    assert "Mailcow creates its DKIM key (selector dkim, 2048 bits) together with it" in run_result.result["msg"]
+
+
+def test_check_mode_for_a_domain_yet_to_be_created_with_another_selector_predicts_the_refusal():
+    fake = FakeMailcow().get(GET, {}).get("get/domain/a.org", {})
+    run_result = run(fake, args={"selector": "s2026"}, check_mode=True)
+    assert run_result.failed
+    assert "force: true" in run_result.result["msg"]
 
 
 def test_other_selector_without_force_fails_and_explains_why():
