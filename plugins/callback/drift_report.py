@@ -81,6 +81,7 @@ BATCHES = {"securenexus.provisioning.mailcow_alias": ("aliases", "address")}
 
 # Worst last: a client's status is the worst of its objects', a run's the worst of its clients'.
 CLIENT_STATUSES = ("clean", "drifted", "missing", "unchecked", "error")
+MISSING_REASON = "never provisioned: none of its objects exists"
 EXIT_CODES = {"clean": 0, "drifted": 2, "missing": 2, "unchecked": 3, "error": 3}
 
 
@@ -399,6 +400,8 @@ class CallbackModule(CallbackBase):
             if status == "error":
                 entry["error"] = client["error"] or next(
                     "%s: %s" % (o["task"], o["error"]) for o in client["objects"].values() if o["status"] == "error")
+            elif status == "missing":
+                entry["reason"] = MISSING_REASON
             elif status == "unchecked":
                 entry["reason"] = ("the run has not finished" if not final
                                    else "the run never reached the end of this client's check" + self._first_error())
@@ -442,8 +445,6 @@ class CallbackModule(CallbackBase):
             if client["status"] == "drifted":
                 detail = "; ".join("%s: %s" % (o, describe(e)) for o, e in sorted(client["objects"].items())
                                    if e["status"] != "clean")
-            elif client["status"] == "missing":
-                detail = "never provisioned: none of its objects exists"
             self._display.display("%-*s  %-16s %s" % (width, name, status, detail))
         for error in report["errors"]:
             self._display.display("%-*s  %-16s %s: %s" % (width, error["host"], "error", error["task"], error["error"]))
