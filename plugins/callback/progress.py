@@ -15,9 +15,10 @@ description:
     Prints C(progress: <client>: <step> at +<seconds>s) when a client starts a new step of the role
     C(securenexus.provisioning.client) (Preflight, Credentials, Mailcow, ERPNext, Traefik, Setup sheet, ...),
     and C(progress: <client>: finished|FAILED|STOPPED, changed=<N>, <seconds>s) at the end of the run.
-  - V(STOPPED) is a client that did not fail itself but whose run never reached the role's last task (tagged
-    C(client_verdict)): a task run once for every client failed on another one, C(any_errors_fatal), or an
-    interruption. Its changes are not complete.
+  - >-
+    V(STOPPED) is a client that did not fail itself but whose run never reached the role's last task (tagged
+    C(client_verdict)): a task run once for every client failed on another one, or C(any_errors_fatal).
+    Its changes are not complete.
   - A step is the part of a task name before C( | ), the naming convention of the role's tasks; tasks
     named otherwise print nothing.
   - The lines carry no colour and no task arguments, so they stay readable and free of secrets in CI logs.
