@@ -32,11 +32,17 @@ rc=$?
 # missing vault password file, a syntax error, a wrong option; or it was interrupted) nothing was
 # judged: 3, with a report that says why. A playbook that failed while the report finds nothing
 # wrong is 3 too: the report cannot vouch for a run it did not fully see.
-python3 - "$report" "$rc" <<'PY'
+# The Python that runs ansible-playbook has ansible-core, which the reports' JUnit writer imports.
+python=$(sed -n '1s/^#! *//p' "$(command -v ansible-playbook)")
+${python:-python3} - "$report" "$rc" "$root/collections" <<'PY'
 import json
+import os
 import sys
 
 path, rc = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
+from ansible_collections.securenexus.provisioning.plugins.callback.drift_report import junit
+
 try:
     with open(path) as handle:
         report = json.load(handle)
@@ -52,6 +58,8 @@ if not report.get("finished"):
     with open(path, "w") as handle:
         json.dump(report, handle, indent=2, sort_keys=True)
         handle.write("\n")
+    with open(os.path.join(os.path.dirname(path), "drift.xml"), "w") as handle:
+        handle.write(junit(report))
     print("drift: the check did not finish (ansible-playbook exit %d): exit 3" % rc, file=sys.stderr)
 code = report["exit_code"]
 if rc != 0 and code == 0:
