@@ -25,6 +25,9 @@ fi
 export ANSIBLE_CALLBACKS_ENABLED="securenexus.provisioning.drift_report,securenexus.provisioning.progress${ANSIBLE_CALLBACKS_ENABLED:+,$ANSIBLE_CALLBACKS_ENABLED}"
 export DRIFT_REPORT_DIR="$report_dir"
 
+# Ctrl-C stops ansible-playbook (a trap, unlike an ignored signal, is not inherited) and still
+# reaches the verdict below: the report then says the run did not finish.
+trap ':' INT TERM
 ansible-playbook "${DRIFT_PLAYBOOK:-securenexus.provisioning.provision_client}" --check --diff "$@"
 rc=$?
 

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import ROOT, free_port
 
 FENCE = re.compile(r"^```(?:sh|bash|shell)\n(.*?)^```", re.M | re.S)
-MARKER = re.compile(r"<!-- not run: [^>]+ -->\n*$")
+MARKER = re.compile(r"^<!-- not run: [^>]+ -->\n*\Z", re.M)
 DEFAULT_PORTS = {"SANDBOX_MAILCOW_PORT": 28080, "SANDBOX_FRONTEND_PORT": 28000,
                  "SANDBOX_TRAEFIK_WEB_PORT": 28081, "SANDBOX_TRAEFIK_API_PORT": 28082}
 DOCS = [ROOT / "README.md"] + sorted((ROOT / "docs").rglob("*.md"))
@@ -79,6 +79,6 @@ def test_every_not_run_marker_stands_right_before_a_shell_block():
     # A marker anywhere else would skip nothing, or the wrong block.
     for path in DOCS:
         text = path.read_text()
-        for match in re.finditer(r"<!-- not run: [^>]+ -->", text):
+        for match in re.finditer(r"^<!-- not run: [^>]+ -->$", text, re.M):
             assert re.match(r"\n*```(?:sh|bash|shell)\n", text[match.end():]), (
                 f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}")
