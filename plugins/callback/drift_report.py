@@ -184,15 +184,13 @@ def describe(entry):
 
 
 def client_status(client):
-    """The status of one client of the report (see DOCUMENTATION)."""
+    """The status of one client of the report (see DOCUMENTATION); a failed object task set its error."""
     if client["error"]:
         return "error"
     if not client["reached_end"]:
         return "unchecked"
     own = [o for o in client["objects"].values() if not o.get("shared")]
     statuses = {o["status"] for o in client["objects"].values()}
-    if "error" in statuses:
-        return "error"
     # Nothing of the client exists: everything it owns would be created (a censored change cannot say
     # whether it creates, so it does not contradict it).
     if own and any(o["status"] == "missing" for o in own) and all(
@@ -338,10 +336,9 @@ class CallbackModule(CallbackBase):
             return
         if status == "skipped":
             return
-        managed = task.action not in NON_OBJECT_ACTIONS
         if status == "failed" and not client["error"]:
             client["error"] = "%s: %s" % (_task_name(task), _error_text(res))
-        if managed:
+        if task.action not in NON_OBJECT_ACTIONS:
             entry = object_entry(res, status)
             entry["task"] = _task_name(task)
             if task.run_once:
@@ -398,8 +395,7 @@ class CallbackModule(CallbackBase):
             entry = {"status": status, "complete": scope["complete"] and status != "unchecked",
                      "objects": client["objects"]}
             if status == "error":
-                entry["error"] = client["error"] or next(
-                    "%s: %s" % (o["task"], o["error"]) for o in client["objects"].values() if o["status"] == "error")
+                entry["error"] = client["error"]
             elif status == "missing":
                 entry["reason"] = MISSING_REASON
             elif status == "unchecked":
