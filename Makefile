@@ -11,11 +11,11 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
         test-integration test-molecule test-build test-reliability sanity lint drift docs clean
 
 help:
-	@echo "make sandbox       start the local stand-ins and provision the client acme against them"
+	@echo "make sandbox       start the local stand-ins and provision every sandbox client against them"
 	@echo "make test          every test suite (unit, contract, integration, molecule, sanity, lint)"
 	@echo "make sanity / lint / test-build   ansible-test sanity+units / ansible-lint+changelog / build+install"
 	@echo "make sandbox-up / sandbox-down / sandbox-status"
-	@echo "make drift         check every client for drift (JUnit + JSON report, non-zero exit on drift)"
+	@echo "make drift         check every client for drift (reports/drift/: JSON + JUnit; exit 0 clean, 2 drift, 3 error)"
 	@echo "make docs          regenerate docs/modules/ from the modules' and the role's own documentation"
 
 venv: $(VENV)/.bootstrapped

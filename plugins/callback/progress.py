@@ -14,7 +14,11 @@ description:
   - >-
     Prints C(progress: <client>: <step> at +<seconds>s) when a client starts a new step of the role
     C(securenexus.provisioning.client) (Preflight, Credentials, Mailcow, ERPNext, Traefik, Setup sheet, ...),
-    and C(progress: <client>: finished|FAILED, changed=<N>, <seconds>s) at the end of the run.
+    and C(progress: <client>: finished|FAILED|STOPPED, changed=<N>, <seconds>s) at the end of the run.
+  - >-
+    V(STOPPED) is a client that did not fail itself but whose run never reached the role's last task (tagged
+    C(client_verdict)): a task run once for every client failed on another one, or C(any_errors_fatal).
+    Its changes are not complete.
   - A step is the part of a task name before C( | ), the naming convention of the role's tasks; tasks
     named otherwise print nothing.
   - The lines carry no colour and no task arguments, so they stay readable and free of secrets in CI logs.
@@ -29,6 +33,8 @@ import time
 from ansible.plugins.callback import CallbackBase
 
 STEP_SEPARATOR = " | "
+# The role's last task, run for every client whatever the tags: a client that started it was not stopped.
+LAST_TASK_TAG = "client_verdict"
 
 
 class CallbackModule(CallbackBase):
@@ -43,11 +49,14 @@ class CallbackModule(CallbackBase):
         self._run_started = clock()
         self._step = {}
         self._started = {}
+        self._reached_end = set()
 
     def v2_runner_on_start(self, host, task):
         name = task.get_name().rsplit(" : ", 1)[-1]
         step, separator, _detail = name.partition(STEP_SEPARATOR)
         client = host.get_name()
+        if LAST_TASK_TAG in task.tags:
+            self._reached_end.add(client)
         if not separator or self._step.get(client) == step:
             return
         self._step[client] = step
@@ -58,6 +67,9 @@ class CallbackModule(CallbackBase):
         now = self._clock()
         for client in sorted(self._started):
             summary = stats.summarize(client)
-            outcome = "FAILED" if summary["failures"] or summary["unreachable"] else "finished"
+            if summary["failures"] or summary["unreachable"]:
+                outcome = "FAILED"
+            else:
+                outcome = "finished" if client in self._reached_end else "STOPPED"
             self._display.display("progress: %s: %s, changed=%d, %ds" % (
                 client, outcome, summary["changed"], now - self._started[client]))

@@ -5,13 +5,11 @@ with bench on the ERPNext host, and in Traefik's watched directory. Each check r
 seconds, so one run checks several kinds of drift that do not interfere with each other.
 """
 
-import glob
 import json
 import subprocess
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -19,22 +17,22 @@ from tests.conftest import ROOT
 from tests.integration.conftest import ROLE_CLIENTS, start_client_stack, stop_client_stack
 from tests.integration.test_role_provision import recap
 
-MAILBOX = "Mailcow | Ensure the main mailbox"
-DOMAIN = "Mailcow | Ensure the client's own domain"
-BASE_DOMAIN = "Mailcow | Ensure the shared base domain exists"
-DKIM = "Mailcow | Ensure DKIM for the client's own domain"
-SITE = "ERPNext | Ensure the client's site"
-ROUTE = "Traefik | Route the client's site"
-CREDENTIALS = "Credentials | Get or create the client's passwords"
-SHEET_DIR = "Setup sheet | Ensure the client's directory"
-SHEET = "Setup sheet | Write the setup sheet (no passwords in it)"
+MAILBOX = "mailbox"
+DOMAIN = "domain"
+BASE_DOMAIN = "base_domain"
+DKIM = "dkim"
+SITE = "site"
+ROUTE = "route"
+CREDENTIALS = "credentials"
+SHEET_DIR = "setup_dir"
+SHEET = "setup_sheet"
 ALIAS_NAMES = ("support", "info", "financial", "sales", "accounts")
 
 THREE_CLIENTS = dict(ROLE_CLIENTS, initech={"client_display_name": "Initech", "client_plan": "starter"})
 
 
 def alias(address):
-    return f"Mailcow | Ensure the aliases deliver to the main mailbox ({address})"
+    return f"aliases/{address}"
 
 
 def aliases_of(client, own_domain=None):
@@ -48,16 +46,38 @@ class DriftRun:
     rc: int
     stdout: str
     output: str
-    summary: dict
-    cases: dict  # test case name -> ("passed" | "failure" | "error", message)
+    report: dict
+    cases: dict  # (client, test case name) -> ("passed" | "failure" | "error", message)
     raw: str  # both reports as written, for the secrets check
+
+    @property
+    def summary(self):
+        """Each client's objects, by name."""
+        return {name: client["objects"] for name, client in self.report["clients"].items()}
+
+    def status(self, client):
+        return self.report["clients"][client]["status"]
 
     def case(self, client, obj):
         """The one test case of a client's object."""
-        found = [(name, value) for name, value in self.cases.items()
-                 if name.startswith(f"[{client}] ") and name.endswith(f" : {obj}")]
-        assert len(found) == 1, (client, obj, sorted(self.cases))
-        return found[0][1]
+        return self.cases[(client, obj)]
+
+
+def read_reports(reports, rc, stdout, output):
+    """drift.json and drift.xml as a DriftRun."""
+    xml_text = (reports / "drift.xml").read_text()
+    json_text = (reports / "drift.json").read_text()
+    cases = {}
+    for case in ET.fromstring(xml_text).iter("testcase"):
+        failure, error = case.find("failure"), case.find("error")
+        key = (case.get("classname"), case.get("name"))
+        if failure is not None:
+            cases[key] = ("failure", failure.get("message"))
+        elif error is not None:
+            cases[key] = ("error", error.get("message"))
+        else:
+            cases[key] = ("passed", None)
+    return DriftRun(rc, stdout, output, json.loads(json_text), cases, xml_text + json_text)
 
 
 def drift_check(stack, *options, env=None):
@@ -66,21 +86,7 @@ def drift_check(stack, *options, env=None):
     env = dict(stack.env, DRIFT_REPORT_DIR=str(reports), **(env or {}))
     done = subprocess.run([str(ROOT / "tools" / "drift.sh"), "-i", str(stack.inventory), *options], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=900, check=False)
-    output = done.stdout + done.stderr
-    xml_files = glob.glob(str(reports / "provision_client-*.xml"))
-    assert len(xml_files) == 1, output
-    xml_text = Path(xml_files[0]).read_text()
-    json_text = (reports / "drift.json").read_text()
-    cases = {}
-    for case in ET.fromstring(xml_text).iter("testcase"):
-        failure, error = case.find("failure"), case.find("error")
-        if failure is not None:
-            cases[case.get("name")] = ("failure", failure.get("message"))
-        elif error is not None:
-            cases[case.get("name")] = ("error", error.get("message"))
-        else:
-            cases[case.get("name")] = ("passed", None)
-    return DriftRun(done.returncode, done.stdout, output, json.loads(json_text), cases, xml_text + json_text)
+    return read_reports(reports, done.returncode, done.stdout, done.stdout + done.stderr)
 
 
 def provision(stack):
@@ -132,22 +138,24 @@ def test_a_never_provisioned_fleet_would_create_everything_without_failing_and_o
     run = drift_check(client_stack, "-e", "client_mailcow_api_key={{ lookup('ansible.builtin.env', 'RO_KEY') }}",
                       env={"RO_KEY": client_stack.mailcow.read_only_key})
 
-    assert run.rc != 0, run.output
+    # Never provisioned: each client is missing (exit 2), not a pile of drifts and not an error.
+    assert run.rc == 2, run.output
+    assert run.status("acme") == "missing" and run.status("globex") == "missing", run.output
+    assert run.case("acme", "client") == ("failure", "never provisioned: none of its objects exists")
     assert recap(run, "acme")["failed"] == 0 and recap(run, "globex")["failed"] == 0, run.output
     counters = client_stack.mailcow.control.counters()
     assert counters["writes"] == 0 and counters["reads"] > 0, counters
     acme = run.summary["acme"]
     for obj in [BASE_DOMAIN, DOMAIN, DKIM, MAILBOX, SITE, ROUTE, SHEET_DIR, SHEET] + [
             alias(a) for a in aliases_of("acme", "acmecorp.com")]:
-        assert acme[obj]["change"] == "create", (obj, acme[obj])
-        assert run.case("acme", obj)[0] == "failure"
+        assert acme[obj]["change"] == "create" and acme[obj]["status"] == "missing", (obj, acme[obj])
     assert acme[MAILBOX]["after"]["quota"] == 10240
     assert "domain acmecorp.com, which does not exist yet" in acme[MAILBOX]["msg"]
     globex = run.summary["globex"]
     for obj in [MAILBOX, SITE, ROUTE, SHEET] + [alias(a) for a in aliases_of("globex")]:
         assert globex[obj]["change"] == "create", (obj, globex[obj])
     # vault_credentials would generate the passwords: its result is censored, never shown.
-    assert acme[CREDENTIALS]["change"] == "change" and acme[CREDENTIALS]["before"] is None
+    assert acme[CREDENTIALS]["change"] == "change" and "before" not in acme[CREDENTIALS]
     assert "no_log" in acme[CREDENTIALS]["msg"]
     for secret in (client_stack.mailcow.api_key, client_stack.mailcow.read_only_key, SANDBOX_DB_ROOT_PASSWORD):
         assert secret not in run.raw and secret not in run.output
@@ -162,7 +170,8 @@ def test_a_provisioned_fleet_is_clean_every_drift_made_behind_its_back_is_report
 
     clean = drift_check(stack)
     assert clean.rc == 0, clean.output
-    assert clean.summary == {}
+    assert {name: client["status"] for name, client in clean.report["clients"].items()} == dict.fromkeys(
+        THREE_CLIENTS, "clean")
     assert clean.cases and all(status == "passed" for status, _message in clean.cases.values()), clean.cases
     # One test case per client and object: each alias is a case of its own.
     for address in aliases_of("acme", "acmecorp.com"):
@@ -201,52 +210,62 @@ def test_a_provisioned_fleet_is_clean_every_drift_made_behind_its_back_is_report
     stack.mailcow.control.reset_counters()
     drifted = drift_check(stack)
 
-    assert drifted.rc != 0, drifted.output
+    # initech's route check fails: the worst status, error, gives the exit status.
+    assert drifted.rc == 3, drifted.output
+    assert (drifted.status("acme"), drifted.status("globex"), drifted.status("initech")) == (
+        "drifted", "drifted", "error")
     counters = stack.mailcow.control.counters()
     assert counters["writes"] == 0 and counters["reads"] > 0, counters
     for secret in secrets_of(stack, THREE_CLIENTS):
         assert secret not in drifted.raw and secret not in drifted.output
     acme, globex, initech = (drifted.summary[c] for c in ("acme", "globex", "initech"))
 
-    assert acme[MAILBOX] == {"change": "update", "before": {"quota": 5000, "name": "Edited In The UI"},
+    assert acme[MAILBOX] == {"status": "drifted", "task": "Mailcow | Ensure the main mailbox", "change": "update",
+                             "before": {"quota": 5000, "name": "Edited In The UI"},
                              "after": {"quota": 10240, "name": "ACME Corporation"}}
     status, message = drifted.case("acme", MAILBOX)
     assert status == "failure" and 'quota 5000 -> 10240' in message and '"Edited In The UI"' in message
-    assert acme[alias("support@acmecorp.com")] == {"change": "update", "before": {"active": False},
-                                                   "after": {"active": True}}
-    assert acme[alias("info@acmecorp.com")] == {"change": "update", "before": {"goto": ["someone@elsewhere.example"]},
-                                                "after": {"goto": ["acme@acmecorp.com"]}}
-    assert acme[alias("sales@acmecorp.com")]["change"] == "create"
+    assert (acme[alias("support@acmecorp.com")]["before"], acme[alias("support@acmecorp.com")]["after"]) == (
+        {"active": False}, {"active": True})
+    assert (acme[alias("info@acmecorp.com")]["before"], acme[alias("info@acmecorp.com")]["after"]) == (
+        {"goto": ["someone@elsewhere.example"]}, {"goto": ["acme@acmecorp.com"]})
+    # A deleted alias would be created: its predicted object has no "id": null.
+    assert acme[alias("sales@acmecorp.com")]["status"] == "missing"
+    assert "id" not in acme[alias("sales@acmecorp.com")]["after"]
     assert drifted.case("acme", alias("sales@acmecorp.com"))[0] == "failure"
     assert drifted.case("acme", alias("accounts@acmecorp.com")) == ("passed", None)
-    assert acme[DOMAIN] == {"change": "update", "before": {"mailboxes": 3, "maxquota": 15000},
-                            "after": {"mailboxes": 25, "maxquota": 20480}}
+    assert (acme[DOMAIN]["before"], acme[DOMAIN]["after"]) == ({"mailboxes": 3, "maxquota": 15000},
+                                                               {"mailboxes": 25, "maxquota": 20480})
     assert acme[DKIM]["change"] == "create" and acme[DKIM]["after"]["record_name"] == "dkim._domainkey.acmecorp.com"
-    assert acme[ROUTE]["change"] == "update"
-    assert '"passHostHeader": false' in acme[ROUTE]["before"] and '"passHostHeader": true' in acme[ROUTE]["after"]
-    assert acme[SITE] == {"change": "update", "before": {"apps": ["frappe", "erpnext"]},
-                          "after": {"apps": ["frappe", "erpnext", "posawesome"]}}
+    # A file's drift is a line diff, not the two whole files.
+    assert acme[ROUTE]["change"] == "update" and "before" not in acme[ROUTE]
+    changed_lines = [line for line in acme[ROUTE]["diff"].splitlines() if line[:1] in "+-"]
+    assert changed_lines == ["--- before", "+++ after", '-          "passHostHeader": false,',
+                             '+          "passHostHeader": true,'], acme[ROUTE]["diff"]
+    assert (acme[SITE]["before"], acme[SITE]["after"]) == ({"apps": ["frappe", "erpnext"]},
+                                                           {"apps": ["frappe", "erpnext", "posawesome"]})
 
-    assert globex[MAILBOX] == {"change": "update", "before": {"active": False}, "after": {"active": True}}
+    assert (globex[MAILBOX]["before"], globex[MAILBOX]["after"]) == ({"active": False}, {"active": True})
     assert globex[ROUTE]["change"] == "create"
     assert globex[SITE]["change"] == "create"
     assert drifted.case("globex", SITE)[0] == "failure"
-    assert globex[SHEET]["change"] == "update" and "Hand-written note" in globex[SHEET]["before"]
+    assert globex[SHEET]["change"] == "update" and "\n-Hand-written note\n" in globex[SHEET]["diff"]
 
     assert initech[MAILBOX]["change"] == "create"
     for address in aliases_of("initech"):
         assert initech[alias(address)]["change"] == "create"
-    assert initech[ROUTE]["change"] == "error"
-    assert 'client-initech@file as disabled' in initech[ROUTE]["msg"]
+    assert initech[ROUTE]["status"] == "error"
+    assert 'client-initech@file as disabled' in initech[ROUTE]["error"]
+    assert drifted.report["clients"]["initech"]["error"].startswith("Traefik | Route the client's site: ")
     assert 'middleware "retired-headers@file" does not exist' in drifted.case("initech", ROUTE)[1]
-    assert "Drift (check mode, nothing was changed)" in drifted.output
+    assert "DRIFT VERDICT" in drifted.output and "verdict: error (exit 3)" in drifted.output
 
     # The operator removes what broke Traefik; a normal run puts everything else back.
     breaker.unlink()
     provision(stack)
     repaired = drift_check(stack)
     assert repaired.rc == 0, repaired.output
-    assert repaired.summary == {}
+    assert repaired.report["status"] == "clean"
 
 
 def _wait_for_router_status(stack, router, status, timeout=20):

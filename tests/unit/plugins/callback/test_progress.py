@@ -6,8 +6,9 @@ from ansible_collections.securenexus.provisioning.plugins.callback.progress impo
 
 
 class Named:
-    def __init__(self, name):
+    def __init__(self, name, tags=()):
         self.name = name
+        self.tags = list(tags)
 
     def get_name(self):
         return self.name
@@ -35,8 +36,15 @@ def make_callback():
     return CallbackModule(display=lines, clock=clock), lines, clock
 
 
-def start(callback, host, task_name):
-    callback.v2_runner_on_start(Named(host), Named(task_name))
+LAST_TASK = "securenexus.provisioning.client : Verdict | Fail the client when it differs from its definition"
+
+
+def start(callback, host, task_name, tags=()):
+    callback.v2_runner_on_start(Named(host), Named(task_name, tags))
+
+
+def finish(callback, host):
+    start(callback, host, LAST_TASK, tags=["always", "client_verdict"])
 
 
 def test_a_line_when_a_client_starts_a_step_and_none_for_the_next_task_of_the_same_step():
@@ -65,6 +73,7 @@ def test_the_end_of_the_run_says_per_client_whether_it_finished_and_what_changed
     callback, lines, clock = make_callback()
     start(callback, "acme", "Mailcow | Ensure the main mailbox")
     start(callback, "globex", "Mailcow | Ensure the main mailbox")
+    finish(callback, "acme")
     stats = AggregateStats()
     stats.increment("ok", "acme")
     stats.increment("changed", "acme")
@@ -74,3 +83,16 @@ def test_the_end_of_the_run_says_per_client_whether_it_finished_and_what_changed
     callback.v2_playbook_on_stats(stats)
     assert lines.lines == ["progress: acme: finished, changed=1, 41s",
                            "progress: globex: FAILED, changed=0, 41s"]
+
+
+def test_a_client_that_never_reached_the_role_s_last_task_without_failing_itself_is_stopped():
+    # A task run once for every client failed on acme: ansible-core stops globex without a failure of its own.
+    callback, lines, _clock = make_callback()
+    start(callback, "acme", "Mailcow | Ensure the shared base domain exists")
+    start(callback, "globex", "Preflight | Check the whole client definition")
+    stats = AggregateStats()
+    stats.increment("failures", "acme")
+    stats.increment("ok", "globex")
+    lines.lines.clear()
+    callback.v2_playbook_on_stats(stats)
+    assert lines.lines == ["progress: acme: FAILED, changed=0, 0s", "progress: globex: STOPPED, changed=0, 0s"]
