@@ -103,10 +103,6 @@ class MailcowTarget:
     # Where POST /_sandbox/verify answers: the emulator itself, or tests/real_mailcow.py's endpoint.
     control_url: str | None = None
 
-    @property
-    def is_emulator(self):
-        return self.name == "emulator"
-
 
 def start_emulator(state_file, extra_args=()):
     port = free_port()

@@ -393,12 +393,33 @@ def edit_domain(call, conn, items, attr):
             continue
         columns = ("description", "aliases", "mailboxes", "defquota", "maxquota", "quota", "active", "gal",
                    "backupmx", "relay_all_recipients", "relay_unknown_only", "relayhost")
+        # edit/domain writes aliases, maxquota and quota as sent: MariaDB (strict mode) refuses a
+        # value that is no number or too big for the column, and the PDOException is an empty 200.
+        if any(not php.empty(attr.get(key)) and not _fits_column(attr[key], bits)
+               for key, bits in (("aliases", 32), ("maxquota", 64), ("quota", 64))):
+            raise PhpCrash
         if any(new[column] != row[column] for column in columns):
             conn.execute("UPDATE domain SET " + ", ".join(f"{column} = ?" for column in columns)
                          + ", modified = ? WHERE domain = ?", (*[new[c] for c in columns], now(), name))
         if php.isset(attr, "tags"):
             _add_tags(call, conn, "domain_tag", "domain", name, _tag_list(attr["tags"]), log, strict=True)
         call.say("success", log, ["domain_modified", name])
+
+
+_SQL_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _fits_column(value, bits):
+    """Whether MariaDB in strict mode stores the value in a signed integer column of that size."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        if not _SQL_NUMBER.fullmatch(value):
+            return False
+        value = float(value)
+    if not isinstance(value, (int, float)):
+        return False
+    return -(2 ** (bits - 1)) <= round(value) < 2 ** (bits - 1)
 
 
 def delete_domains(call, conn, items):
@@ -454,7 +475,7 @@ def mailbox_details(row, domain, allocated, tags, reduced=False):
             "max_new_quota": max(0, min(domain["maxquota"] * MIB, domain["quota"] * MIB - allocated + row["quota"])),
             "spam_aliases": 0, "pushover_active": 0,
             "rl": rl or rl_object(domain["rl_value"], domain["rl_frame"]),
-            "rl_scope": "mailbox" if rl else "domain", "is_relayed": 0, "sender_acl": [],
+            "rl_scope": "mailbox" if rl else "domain", "is_relayed": domain["backupmx"], "sender_acl": [],
         })
     if tags:
         details["tags"] = tags
@@ -520,11 +541,17 @@ def _flags_from(data, base):
     for key in flags:
         if php.isset(data, key):
             flags[key] = php.intval(data[key])
-    if isinstance(data.get("protocol_access"), list):
-        wanted = {php.to_string(p) for p in data["protocol_access"]}
+    if php.isset(data, "protocol_access"):
+        # (array) of a string is a list of one: "imap" alone switches the other protocols off.
+        wanted = php.as_list(data["protocol_access"])
         for protocol in PROTOCOLS:
-            flags[f"{protocol}_access"] = int(protocol in wanted)
+            flags[f"{protocol}_access"] = int(any(value is True or value == protocol for value in wanted))
     return flags
+
+
+def display_name(value):
+    """ltrim(rtrim($name, '>'), '<'): angle brackets go, spaces stay."""
+    return string_arg(value).rstrip(">").lstrip("<")
 
 
 def add_mailbox(call, conn, data):
@@ -575,8 +602,7 @@ def add_mailbox(call, conn, data):
                        "mailbox_format": "maildir:",
                        "quarantine_notification": php.to_string(text_of(data, "quarantine_notification", "hourly")),
                        "quarantine_category": category, "attribute_hash": ""})
-    display = php.to_string(data.get("name", "")).strip()
-    display = display[1:-1] if display.startswith("<") and display.endswith(">") else display
+    display = display_name(text_of(data, "name", ""))
     conn.execute("INSERT INTO mailbox (username, local_part, domain, name, password, quota, active, attributes,"
                  " created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (username, local_part, name, display, hash_password(php.to_string(data["password"])), quota_m * MIB,
@@ -627,7 +653,7 @@ def edit_mailbox(call, conn, items, attr):
         attributes["recovery_email"] = (php.to_string(attr["pw_recovery_email"]) if php.isset(attr, "pw_recovery_email")
                                         else attributes.get("recovery_email"))
         active = php.intval(attr["active"]) if php.isset(attr, "active") else row["active"]
-        display = php.to_string(attr["name"]) if not php.empty(attr.get("name")) else row["name"]
+        display = display_name(attr["name"]) if not php.empty(attr.get("name")) else row["name"]
         changed = (active, display, quota, json.dumps(attributes)) != (
             row["active"], row["name"], row["quota"], row["attributes"]) or password
         if changed:
@@ -643,6 +669,8 @@ def edit_mailbox(call, conn, items, attr):
 
 
 def delete_mailboxes(call, conn, items):
+    """As Mailcow: aliases whose whole goto is the mailbox go (any case); from longer goto lists
+    only an entry of exactly the case sent is removed; the message echoes the address as sent."""
     log = ["mailbox", "delete", "mailbox", masked({"username": items}), None]
     for item in php.as_list(items):
         username = php.to_string(item) if not isinstance(item, (list, dict)) else ""
@@ -651,19 +679,17 @@ def delete_mailboxes(call, conn, items):
         if row is None:
             call.say("danger", log, "access_denied")
             continue
-        username = row["username"]
-        conn.execute("DELETE FROM alias WHERE address = ? AND is_mailbox = 1", (username,))
+        conn.execute("DELETE FROM alias WHERE goto = ? COLLATE NOCASE", (username,))
         stamp = now()
         for (alias_id,) in conn.execute("SELECT alias_id FROM alias_goto WHERE goto = ?", (username,)).fetchall():
             alias = conn.execute("SELECT goto FROM alias WHERE id = ?", (alias_id,)).fetchone()
-            remaining = [goto for goto in alias["goto"].split(",") if goto.lower() != username.lower()]
-            if remaining:
-                conn.execute("UPDATE alias SET goto = ?, modified = ? WHERE id = ?", (",".join(remaining), stamp, alias_id))
-                set_gotos(conn, alias_id, remaining)
-            else:
-                conn.execute("DELETE FROM alias WHERE id = ?", (alias_id,))
+            gotos = alias["goto"].split(",")
+            if username in gotos:
+                gotos.remove(username)
+                conn.execute("UPDATE alias SET goto = ?, modified = ? WHERE id = ?", (",".join(gotos), stamp, alias_id))
+                set_gotos(conn, alias_id, gotos)
         conn.execute("DELETE FROM mailbox WHERE username = ?", (username,))
-        call.say("success", log, ["mailbox_removed", username])
+        call.say("success", log, ["mailbox_removed", html_escape(username)])
 
 
 def delete_mailbox_tags(call, conn, username, tags):
@@ -733,6 +759,13 @@ def _split_address(text):
 def php_pieces(text):
     """array_map('trim', preg_split('/( |,|;|\\n)/', $text)): empty pieces kept; a tab separates nothing."""
     return [piece.strip(" \t\n\r\0\x0b") for piece in re.split(r"[ ,;\n]", text)]
+
+
+def _special_goto(data):
+    for flag, target in SPECIAL_GOTOS:
+        if php.intval(text_of(data, flag, 0)) == 1:
+            return target
+    return None
 
 
 def add_alias(call, conn, data):
@@ -817,56 +850,51 @@ def edit_alias(call, conn, items, attr):
         if row is None:
             call.say("danger", log, ["alias_invalid", previous])
             continue
-        previous = address = row["address"]
-        name = row["domain"]
-        if not php.empty(attr.get("address")) and php.to_string(attr["address"]).lower() != address.lower():
-            local, name = _split_address(php.to_string(attr["address"]).strip())
+        values = {key: php.intval(attr[key]) if php.isset(attr, key) else row[key]
+                  for key in ("internal", "active", "sender_allowed", "sogo_visible")}
+        for key in ("public_comment", "private_comment"):
+            values[key] = php.to_string(attr[key]) if php.isset(attr, key) else row[key]
+        goto_text = string_arg(attr["goto"]) if not php.empty(attr.get("goto")) else row["goto"]
+        address = string_arg(attr["address"]) if not php.empty(attr.get("address")) else row["address"]
+        previous = address
+        local, name = _split_address(address)
+        if row["address"] != address:
             address = f"{local}@{name}"
+            # hasDomainAccess(): a valid name of an existing domain, compared case-insensitively.
+            if not valid_dkim_domain(name) or not conn.execute(
+                    "SELECT 1 FROM domain WHERE domain = ? COLLATE NOCASE", (name,)).fetchone():
+                call.say("danger", log, "access_denied")
+                continue
             if local and not php.valid_email(address):
                 call.say("danger", log, ["alias_invalid", address])
                 continue
-            if conn.execute("SELECT 1 FROM alias WHERE address = ? AND id != ?", (address, row["id"])).fetchone():
-                call.say("danger", log, ["is_alias_or_mailbox", address])
+            if row["address"].lower() != address.lower() and conn.execute(
+                    "SELECT 1 FROM alias WHERE address = ?", (address,)).fetchone():
+                call.say("danger", log, ["is_alias_or_mailbox", html_escape(address)])
                 continue
-            if not domain_row(conn, name):
-                call.say("danger", log, ["domain_not_found", name])
-                continue
-        elif not php.empty(attr.get("address")):
-            address = php.to_string(attr["address"]).strip()
         special = _special_goto(attr)
-        goto_text = special or (php.to_string(attr["goto"]) if not php.empty(attr.get("goto")) else row["goto"])
-        gotos = []
-        identical = False
-        for goto in php.split_list(goto_text):
-            if special is None and not php.valid_email(goto):
-                call.say("danger", log, ["goto_invalid", goto])
-                continue
-            if goto.lower() == address.lower():
-                call.say("danger", log, ["alias_goto_identical", goto])
-                identical = True
-                break
-            if goto not in gotos:
-                gotos.append(goto)
-        if identical:
-            continue
-        if gotos:
-            new = {
-                "address": address, "domain": name, "goto": ",".join(gotos),
-                "active": php.intval(attr["active"]) if php.isset(attr, "active") else row["active"],
-                "sogo_visible": php.intval(attr["sogo_visible"]) if php.isset(attr, "sogo_visible") else row["sogo_visible"],
-                "internal": php.intval(attr["internal"]) if php.isset(attr, "internal") else row["internal"],
-                "sender_allowed": (php.intval(attr["sender_allowed"]) if php.isset(attr, "sender_allowed")
-                                   else row["sender_allowed"]),
-                "public_comment": (php.to_string(attr["public_comment"]) if php.isset(attr, "public_comment")
-                                   else row["public_comment"]),
-                "private_comment": (php.to_string(attr["private_comment"]) if php.isset(attr, "private_comment")
-                                    else row["private_comment"]),
-            }
+        if special:
+            goto_text = special
+        else:
+            kept = []
+            for goto in php_pieces(goto_text):
+                if not php.empty(goto):
+                    if not php.valid_email(goto):
+                        call.say("danger", log, ["goto_invalid", goto])
+                        continue
+                    if goto == address:
+                        call.say("danger", log, "alias_goto_identical")
+                        continue
+                if goto not in kept:
+                    kept.append(goto)
+            goto_text = ",".join(goto for goto in kept if not php.empty(goto))
+        if goto_text:
+            new = {"address": address, "domain": name, "goto": goto_text, **values}
             if any(new[key] != row[key] for key in new):
                 conn.execute("UPDATE alias SET " + ", ".join(f"{key} = ?" for key in new) + ", modified = ? WHERE id = ?",
                              (*new.values(), now(), row["id"]))
-                set_gotos(conn, row["id"], gotos)
-        call.say("success", log, ["alias_modified", address])
+                set_gotos(conn, row["id"], goto_text.split(","))
+        call.say("success", log, ["alias_modified", html_escape(address)])
 
 
 def delete_aliases(call, conn, items):

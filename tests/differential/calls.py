@@ -13,6 +13,7 @@ STATE_READS; nothing else needs to change.
 
 import json
 import random
+from urllib.parse import urlencode
 from dataclasses import dataclass
 
 DOMAINS = ["fz-a.test", "fz-b.test"]
@@ -35,7 +36,7 @@ class Call:
 
     @property
     def is_write(self):
-        return not self.path.startswith("get/")
+        return self.method == "POST"
 
     def data(self):
         if self.body is None:
@@ -176,11 +177,27 @@ def get_one(rng):
     return Call("GET", f"get/{kind}/{key}".replace(" ", "%20"), content_type=None)
 
 
+def odd_request(rng):
+    """The request shapes json_api.php handles in its own way: a GET with a body, a form, bad JSON."""
+    call = pick(rng, [add_domain, add_alias, edit_alias, delete_alias])(rng)
+    kind = pick(rng, ["get-with-body", "form", "bad-json"])
+    if kind == "get-with-body":
+        return Call("GET", call.path, call.body)
+    if kind == "bad-json":
+        return Call("POST", call.path, json.dumps(call.body)[:-1])
+    field = "items" if call.path.startswith("delete/") else "attr"
+    if call.path.startswith("edit/"):
+        form = {"items": json.dumps(call.body["items"]), "attr": json.dumps(call.body["attr"])}
+    else:
+        form = {field: json.dumps(call.body)}
+    return Call("POST", call.path, urlencode(form), "application/x-www-form-urlencoded")
+
+
 GENERATORS = {
     "add/domain": (8, add_domain), "edit/domain": (5, edit_domain), "delete/domain": (3, delete_domain),
     "add/mailbox": (8, add_mailbox), "edit/mailbox": (5, edit_mailbox), "delete/mailbox": (3, delete_mailbox),
     "add/alias": (8, add_alias), "edit/alias": (5, edit_alias), "delete/alias": (3, delete_alias),
-    "add/dkim": (3, add_dkim), "delete/dkim": (2, delete_dkim), "get": (4, get_one),
+    "add/dkim": (3, add_dkim), "delete/dkim": (2, delete_dkim), "get": (4, get_one), "odd": (2, odd_request),
 }
 
 # Listings that make up "the full state", read after every write.
