@@ -16,6 +16,8 @@ help:
 	@echo "make sanity / lint / test-build   ansible-test sanity+units / ansible-lint+changelog / build+install"
 	@echo "make sandbox-up / sandbox-down / sandbox-status"
 	@echo "make drift         check every client for drift (reports/drift/: JSON + JUnit; exit 0 clean, 2 drift, 3 error)"
+	@echo "make real-mailcow  start the real Mailcow API (root, Debian 12; MAILCOW_TARBALL=... or MAILCOW_CHECKOUT=...)"
+	@echo "make test-real-mailcow / test-differential   the [real] half / emulator-vs-real differential test"
 	@echo "make docs          regenerate docs/modules/ from the modules' and the role's own documentation"
 
 venv: $(VENV)/.bootstrapped
@@ -90,6 +92,23 @@ bench: venv $(VENV)/.bench-deps
 
 bench-smoke: venv $(VENV)/.bench-deps
 	$(PY) -m benchmarks.run --sizes 1 --quick --out $(abspath tests/output/bench-smoke)
+
+# The real Mailcow API on 127.0.0.1:18080 (docs/testing.md): needs root and Debian 12's packages
+# (installed when missing). Give the mailcow code once: MAILCOW_TARBALL=mailcow-2026-07a.tar.gz or
+# MAILCOW_CHECKOUT=~/mailcow-dockerized; later runs reuse the installed tree.
+.PHONY: real-mailcow test-real-mailcow test-differential
+REAL_MAILCOW_URL ?= http://127.0.0.1:18080
+real-mailcow:
+	tools/real-mailcow.sh up $(if $(MAILCOW_TARBALL),--tarball $(MAILCOW_TARBALL)) \
+	  $(if $(MAILCOW_CHECKOUT),--checkout $(MAILCOW_CHECKOUT))
+
+test-real-mailcow: venv
+	$(PY) -m pytest tests/contract tests/integration/test_mailcow_modules.py tests/differential -q -n 0 \
+	  -m real_mailcow --real-mailcow $(REAL_MAILCOW_URL)
+
+# DIFF_SEEDS=7,100-120 explores other seeds than the fixed set CI runs.
+test-differential: venv
+	$(PY) -m pytest tests/differential -q -n 0 --real-mailcow $(REAL_MAILCOW_URL) $(if $(DIFF_SEEDS),--diff-seeds $(DIFF_SEEDS))
 
 clean: sandbox-down
 	rm -rf .sandbox tests/output

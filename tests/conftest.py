@@ -1,7 +1,10 @@
 """Fixtures shared by the contract, integration and role tests.
 
-Against the emulator by default; against a real Mailcow when MAILCOW_API_URL and MAILCOW_API_KEY
-are set (then tests that need the emulator's control endpoints are skipped).
+Every test that takes the `mailcow_api` fixture runs twice: `[emulator]` against a fresh emulator
+and `[real]` against the real Mailcow API given by `--real-mailcow URL` (or REAL_MAILCOW_URL; see
+tests/real_mailcow.py and docs/testing.md). Tests marked `emulator_only` need the emulator's fault
+controls or its process and run only as `[emulator]`. Without a real server the `[real]` half is
+skipped, saying so; with CI=true it fails instead.
 """
 
 import json
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests import real_mailcow
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_API_KEY = "TESTKEY-RW-0000-0000-000000000001"
@@ -43,7 +48,10 @@ def wait_for_http(url, headers=None, timeout=20):
 
 
 class EmulatorControl:
-    """The emulator's test-only endpoints under /_sandbox (never part of the real API)."""
+    """The emulator's test-only endpoints under /_sandbox (never part of the real API).
+
+    tests/real_mailcow.py has the same counters/verify/wipe for the real server.
+    """
 
     def __init__(self, base_url):
         self.base_url = base_url
@@ -91,13 +99,9 @@ class MailcowTarget:
     control: EmulatorControl | None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
-    @property
-    def is_emulator(self):
-        return self.control is not None
-
-    def require_emulator(self):
-        if not self.is_emulator:
-            pytest.skip("needs the emulator's control endpoints (running against a real Mailcow)")
+    name: str = "emulator"
+    # Where POST /_sandbox/verify answers: the emulator itself, or tests/real_mailcow.py's endpoint.
+    control_url: str | None = None
 
 
 def start_emulator(state_file, extra_args=()):
@@ -109,7 +113,7 @@ def start_emulator(state_file, extra_args=()):
          "--api-key", TEST_API_KEY, "--read-only-key", TEST_READ_ONLY_KEY, *extra_args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     wait_for_http(url + "/api/v1/get/domain/all", {"X-API-Key": TEST_API_KEY})
-    return MailcowTarget(url, TEST_API_KEY, TEST_READ_ONLY_KEY, EmulatorControl(url), process)
+    return MailcowTarget(url, TEST_API_KEY, TEST_READ_ONLY_KEY, EmulatorControl(url), process, control_url=url)
 
 
 def stop_emulator(target):
@@ -118,16 +122,46 @@ def stop_emulator(target):
         target.process.wait(timeout=10)
 
 
+def pytest_addoption(parser):
+    real_mailcow.add_options(parser)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "emulator_only: needs the Mailcow emulator's fault controls or process; "
+                                       "never runs against the real Mailcow API")
+    config.addinivalue_line("markers", f"{real_mailcow.MARKER}: runs against the real Mailcow API (added to "
+                                       "every [real] test; run serially: one real instance)")
+
+
+def pytest_generate_tests(metafunc):
+    if "mailcow_api" in metafunc.fixturenames:
+        targets = ["emulator"] if metafunc.definition.get_closest_marker("emulator_only") else ["emulator", "real"]
+        metafunc.parametrize("mailcow_api", targets, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    real_mailcow.mark_real_items(items)
+
+
 @pytest.fixture(scope="session")
-def mailcow_api(tmp_path_factory):
-    """The Mailcow API the tests talk to: a real one from the environment, else a fresh emulator."""
-    if os.environ.get("MAILCOW_API_URL") and os.environ.get("MAILCOW_API_KEY"):
-        yield MailcowTarget(os.environ["MAILCOW_API_URL"].rstrip("/"), os.environ["MAILCOW_API_KEY"],
-                            os.environ.get("MAILCOW_API_READ_ONLY_KEY"), None)
+def mailcow_api(request, tmp_path_factory):
+    """The Mailcow API the tests talk to: `[emulator]` a fresh emulator, `[real]` the real server."""
+    if request.param == "real":
+        yield real_mailcow.session_target(request.config)
         return
     target = start_emulator(tmp_path_factory.mktemp("mailcow") / "state.sqlite")
     yield target
     stop_emulator(target)
+
+
+@pytest.fixture(autouse=True)
+def _real_mailcow_lock(request):
+    """A [real] test holds the machine-wide lock of the one real instance while it runs."""
+    if request.node.get_closest_marker(real_mailcow.MARKER) is None:
+        yield
+        return
+    with real_mailcow.instance_lock(request.config):
+        yield
 
 
 @dataclass

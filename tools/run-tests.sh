@@ -27,11 +27,15 @@ molecule_scenario=extensions/molecule/default
 playbook_dirs=(integration)
 for d in tests/*/; do
   d=${d#tests/} d=${d%/}
-  case " unit contract ${playbook_dirs[*]} build sanity output __pycache__ " in *" $d "*) continue ;; esac
+  case " unit contract differential ${playbook_dirs[*]} build sanity output __pycache__ " in *" $d "*) continue ;; esac
   [ -n "$(find "tests/$d" -name 'test_*.py' -print -quit)" ] || continue
   playbook_dirs+=("$d")
 done
-all_sections=(unit contract playbooks molecule ansible-lint changelog sanity build bench-smoke)
+all_sections=(unit contract playbooks real-mailcow molecule ansible-lint changelog sanity build bench-smoke)
+# The [real] half (tests/real_mailcow.py): every test against the real Mailcow API, in a section of
+# its own, serially (one real instance). Without REAL_MAILCOW_URL it is skipped and says so; with
+# CI=true the tests fail instead. The other sections run the [emulator] half only.
+real_paths=(contract integration/test_mailcow_modules.py differential)
 if [ $# -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); fi
 
 declare -A status seconds
@@ -61,16 +65,19 @@ EOF
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
-# run_pytest_section NAME DIR...: the tests under tests/DIR..., as one pytest run.
+# run_pytest_section NAME DIR...: the tests under tests/DIR..., as one pytest run ([emulator] half;
+# PYTEST_ARGS replaces the marker selection and the workers, as the real-mailcow section does).
 run_pytest_section() {
   local name=$1 junit=$out/junit/$1.xml rc
   shift
   local paths=("${@/#/tests/}")
+  local args=(-m "not real_mailcow" -n "${PYTEST_WORKERS:-2}" --dist loadfile)
+  [ -z "${PYTEST_ARGS:-}" ] || read -ra args <<<"$PYTEST_ARGS"
   rm -f "$junit"
   # Integration-style suites spend their time in ansible-playbook processes, one core each: two
   # workers use both cores of the CI machine. Files stay whole on one worker (module fixtures).
-  echo "pytest ${paths[*]}"
-  python -m pytest "${paths[@]}" -q --junitxml="$junit" -n "${PYTEST_WORKERS:-2}" --dist loadfile
+  echo "pytest ${paths[*]} ${args[*]}"
+  python -m pytest "${paths[@]}" -q --junitxml="$junit" "${args[@]}"
   rc=$?
   count_junit "$junit"
   if [ $rc -eq 5 ]; then
@@ -113,6 +120,15 @@ for section in "${sections[@]}"; do
     sanity) run_tool_section sanity tools/sanity.sh all ;;
     build) run_pytest_section build build ;;
     playbooks) run_pytest_section playbooks "${playbook_dirs[@]}" ;;
+    real-mailcow)
+      if [ -z "${REAL_MAILCOW_URL:-}" ]; then
+        echo "** no real Mailcow API (REAL_MAILCOW_URL unset; see make real-mailcow): its [real] tests are skipped"
+      fi
+      PYTEST_ARGS="-m real_mailcow -n 0" run_pytest_section real-mailcow "${real_paths[@]}"
+      if [ -z "${REAL_MAILCOW_URL:-}" ] && [ "${status[real-mailcow]}" = passed ]; then
+        status[real-mailcow]="skipped (no server)"
+      fi
+      ;;
     # The fleet benchmark on a fleet of one: CI proves it runs; its numbers belong in docs/performance.md.
     bench-smoke) run_tool_section bench-smoke make --no-print-directory bench-smoke ;;
     *)

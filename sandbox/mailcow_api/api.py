@@ -6,7 +6,6 @@ category (404), then the business function, which always answers HTTP 200.
 """
 
 import ipaddress
-import json
 import re
 from dataclasses import dataclass
 
@@ -48,24 +47,43 @@ def empty_reply(status=200):
     return Response(b"", status, content_type="application/json")
 
 
-def _no_constants(name):
-    raise ValueError(name)
+def _form_json(name):
+    """A form field json_api.php json_decode()s; None (PHP null) when it is not valid JSON."""
+    try:
+        return php.decode(request.form[name])
+    except ValueError:
+        return None
 
 
-def read_body():
-    """(payload, error response): the JSON body of a non-GET request, MISSING when there is none."""
+def read_body(action):
+    """(payload, error response): what json_api.php puts into $_POST for this action, MISSING if unset.
+
+    A JSON content type makes it read the body whatever the method (a GET with a body to add/edit/
+    delete gets as far as the method check: 405); a form-encoded POST fills $_POST itself, with
+    `attr` and `items` as JSON text. For edit the payload is {"items": ..., "attr": ...}.
+    """
     content_type = request.headers.get("Content-Type", "")
     if "application/json" in content_type:
-        if request.method == "GET":
-            return MISSING, None
         try:
-            payload = json.loads(request.get_data().decode("utf-8"), parse_constant=_no_constants)
+            payload = php.decode(request.get_data().decode("utf-8"))
         except ValueError:
             payload = None
+        if action == "get":
+            return MISSING, None
         if payload is None:
             return MISSING, error(400, "Request body doesn't contain valid json!")
+        if action == "edit":
+            payload = payload if isinstance(payload, dict) else {}
+            return {"items": payload.get("items"), "attr": payload.get("attr")}, None
         return payload, None
-    return MISSING, None
+    if request.method != "POST" or action not in ("add", "edit", "delete"):
+        return MISSING, None
+    fields = {"add": "attr", "edit": "attr", "delete": "items"}
+    if fields[action] not in request.form:
+        return MISSING, None
+    if action == "edit":
+        return {"items": _form_json("items") if "items" in request.form else None, "attr": _form_json("attr")}, None
+    return _form_json(fields[action]), None
 
 
 def mutation_reply(call, returned=True, failure="Cannot add item"):
@@ -97,11 +115,11 @@ class MailcowApi:
         fetch_dest = request.headers.get("Sec-Fetch-Dest")
         if fetch_dest is not None and fetch_dest != "empty":
             return empty_reply(403)
-        payload, bad_body = read_body()
-        if bad_body is not None:
-            return bad_body
         parts = (query.split("/") + ["", "", "", ""])[:4]
         action, category, obj, extra = parts
+        payload, bad_body = read_body(action)
+        if bad_body is not None:
+            return bad_body
         call = objects.Call(authenticated)
         try:
             if action == "get":

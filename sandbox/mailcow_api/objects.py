@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -151,8 +152,8 @@ def alias_by_key(conn, key):
     rows = []
     numeric = re.match(r"\s*(\d+)(?![\d.eE])", key)
     if numeric and int(numeric.group(1)) <= php.PHP_INT_MAX:
-        rows += conn.execute("SELECT * FROM alias WHERE id = ? AND is_mailbox = 0", (int(numeric.group(1)),)).fetchall()
-    rows += conn.execute("SELECT * FROM alias WHERE address = ? AND is_mailbox = 0", (key,)).fetchall()
+        rows += conn.execute("SELECT * FROM alias WHERE id = ? AND address != goto", (int(numeric.group(1)),)).fetchall()
+    rows += conn.execute("SELECT * FROM alias WHERE address = ? AND address != goto", (key,)).fetchall()
     return min(rows, key=lambda row: row["id"]) if rows else None
 
 
@@ -289,7 +290,7 @@ def add_domain(call, conn, data, dkim):
     if not call.authenticated:
         call.say("danger", log, "access_denied")
         return
-    values = {key: php.intval(data[key]) if key in data else default
+    values = {key: php.intval(data[key]) if php.isset(data, key) else default
               for key, default in DOMAIN_TEMPLATE.items() if key != "dkim_selector"}
     for key in ("defquota", "maxquota", "quota"):
         values[key] = min(values[key], MAX_QUOTA_MIB)
@@ -349,14 +350,14 @@ def edit_domain(call, conn, items, attr):
             continue
         new = dict(row)
         for key in ("active", "backupmx", "gal", "relay_all_recipients", "relay_unknown_only", "relayhost"):
-            if key in attr:
+            if php.isset(attr, key):
                 new[key] = php.intval(attr[key])
         if new["relay_unknown_only"]:
             new["backupmx"] = new["relay_all_recipients"] = 1
         if new["relay_all_recipients"]:
             new["backupmx"] = 1
         for key in ("mailboxes", "defquota"):
-            if key in attr and attr[key] != "":
+            if php.isset(attr, key) and attr[key] != "":
                 new[key] = php.intval(attr[key])
         for key in ("aliases", "maxquota", "quota"):
             if not php.empty(attr.get(key)):
@@ -392,12 +393,33 @@ def edit_domain(call, conn, items, attr):
             continue
         columns = ("description", "aliases", "mailboxes", "defquota", "maxquota", "quota", "active", "gal",
                    "backupmx", "relay_all_recipients", "relay_unknown_only", "relayhost")
+        # edit/domain writes aliases, maxquota and quota as sent: MariaDB (strict mode) refuses a
+        # value that is no number or too big for the column, and the PDOException is an empty 200.
+        if any(not php.empty(attr.get(key)) and not _fits_column(attr[key], bits)
+               for key, bits in (("aliases", 32), ("maxquota", 64), ("quota", 64))):
+            raise PhpCrash
         if any(new[column] != row[column] for column in columns):
             conn.execute("UPDATE domain SET " + ", ".join(f"{column} = ?" for column in columns)
                          + ", modified = ? WHERE domain = ?", (*[new[c] for c in columns], now(), name))
-        if "tags" in attr:
+        if php.isset(attr, "tags"):
             _add_tags(call, conn, "domain_tag", "domain", name, _tag_list(attr["tags"]), log, strict=True)
         call.say("success", log, ["domain_modified", name])
+
+
+_SQL_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _fits_column(value, bits):
+    """Whether MariaDB in strict mode stores the value in a signed integer column of that size."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        if not _SQL_NUMBER.fullmatch(value):
+            return False
+        value = float(value)
+    if not isinstance(value, (int, float)):
+        return False
+    return -(2 ** (bits - 1)) <= round(value) < 2 ** (bits - 1)
 
 
 def delete_domains(call, conn, items):
@@ -453,7 +475,7 @@ def mailbox_details(row, domain, allocated, tags, reduced=False):
             "max_new_quota": max(0, min(domain["maxquota"] * MIB, domain["quota"] * MIB - allocated + row["quota"])),
             "spam_aliases": 0, "pushover_active": 0,
             "rl": rl or rl_object(domain["rl_value"], domain["rl_frame"]),
-            "rl_scope": "mailbox" if rl else "domain", "is_relayed": 0, "sender_acl": [],
+            "rl_scope": "mailbox" if rl else "domain", "is_relayed": domain["backupmx"], "sender_acl": [],
         })
     if tags:
         details["tags"] = tags
@@ -517,13 +539,19 @@ def password_check(call, password, password2):
 def _flags_from(data, base):
     flags = dict(base)
     for key in flags:
-        if key in data:
+        if php.isset(data, key):
             flags[key] = php.intval(data[key])
-    if isinstance(data.get("protocol_access"), list):
-        wanted = {php.to_string(p) for p in data["protocol_access"]}
+    if php.isset(data, "protocol_access"):
+        # (array) of a string is a list of one: "imap" alone switches the other protocols off.
+        wanted = php.as_list(data["protocol_access"])
         for protocol in PROTOCOLS:
-            flags[f"{protocol}_access"] = int(protocol in wanted)
+            flags[f"{protocol}_access"] = int(any(value is True or value == protocol for value in wanted))
     return flags
+
+
+def display_name(value):
+    """ltrim(rtrim($name, '>'), '<'): angle brackets go, spaces stay."""
+    return string_arg(value).rstrip(">").lstrip("<")
 
 
 def add_mailbox(call, conn, data):
@@ -532,14 +560,14 @@ def add_mailbox(call, conn, data):
     local_part = string_arg(data.get("local_part", "")).strip().lower()
     name = idn_to_ascii(data.get("domain", ""))
     username = f"{local_part}@{name}"
-    quota_m = min(php.intval(data.get("quota", 0)), MAX_QUOTA_MIB)
+    quota_m = min(php.intval(text_of(data, "quota", 0)), MAX_QUOTA_MIB)
     if not local_part or not php.valid_email(username):
         call.say("danger", log, "mailbox_invalid")
         return
     if quota_m == 0 and not call.authenticated:
         call.say("danger", log, "unlimited_quota_acl")
         return
-    category = php.to_string(data.get("quarantine_category", "reject"))
+    category = php.to_string(text_of(data, "quarantine_category", "reject"))
     if category not in QUARANTINE_CATEGORIES:
         call.say("danger", log, "quarantine_category_invalid")
         return
@@ -570,19 +598,18 @@ def add_mailbox(call, conn, data):
         return
     stamp = now()
     attributes = {key: str(value) for key, value in _flags_from(data, MAILBOX_FLAGS).items()}
-    attributes.update({"relayhost": str(php.intval(data.get("relayhost", 0))), "passwd_update": stamp,
+    attributes.update({"relayhost": str(php.intval(text_of(data, "relayhost", 0))), "passwd_update": stamp,
                        "mailbox_format": "maildir:",
-                       "quarantine_notification": php.to_string(data.get("quarantine_notification", "hourly")),
+                       "quarantine_notification": php.to_string(text_of(data, "quarantine_notification", "hourly")),
                        "quarantine_category": category, "attribute_hash": ""})
-    display = php.to_string(data.get("name", "")).strip()
-    display = display[1:-1] if display.startswith("<") and display.endswith(">") else display
+    display = display_name(text_of(data, "name", ""))
     conn.execute("INSERT INTO mailbox (username, local_part, domain, name, password, quota, active, attributes,"
                  " created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  (username, local_part, name, display, hash_password(php.to_string(data["password"])), quota_m * MIB,
-                  php.intval(data.get("active", 1)), json.dumps(attributes), stamp, stamp))
+                  php.intval(text_of(data, "active", 1)), json.dumps(attributes), stamp, stamp))
     cursor = conn.execute("INSERT INTO alias (address, goto, domain, is_mailbox, active, sogo_visible, internal,"
                           " sender_allowed, created) VALUES (?, ?, ?, 1, ?, 1, 0, 1, ?)",
-                          (username, username, name, min(1, php.intval(data.get("active", 1))), stamp))
+                          (username, username, name, min(1, php.intval(text_of(data, "active", 1))), stamp))
     set_gotos(conn, cursor.lastrowid, [username])
     if isinstance(data.get("tags"), list):
         _add_tags(call, conn, "mailbox_tag", "username", username, _tag_list(data["tags"]), log, strict=False)
@@ -603,7 +630,7 @@ def edit_mailbox(call, conn, items, attr):
             continue
         domain = domain_row(conn, row["domain"])
         quota = row["quota"]
-        if "quota" in attr and attr["quota"] != "":
+        if php.isset(attr, "quota") and attr["quota"] != "":
             quota = min(php.intval(attr["quota"]), MAX_QUOTA_MIB) * MIB
             allocated = domain_usage(conn, row["domain"])[1]
             max_new = max(0, min(domain["maxquota"] * MIB, domain["quota"] * MIB - allocated + row["quota"]))
@@ -620,13 +647,13 @@ def edit_mailbox(call, conn, items, attr):
         flags = _flags_from(attr, {key: php.intval(attributes[key]) for key in MAILBOX_FLAGS
                                    if key not in ("tls_enforce_in", "tls_enforce_out")})
         attributes.update({key: str(value) for key, value in flags.items()})
-        if "relayhost" in attr:
+        if php.isset(attr, "relayhost"):
             attributes["relayhost"] = str(php.intval(attr["relayhost"]))
         attributes["attribute_hash"] = php.to_string(attr.get("attribute_hash", ""))
-        attributes["recovery_email"] = (php.to_string(attr["pw_recovery_email"]) if "pw_recovery_email" in attr
+        attributes["recovery_email"] = (php.to_string(attr["pw_recovery_email"]) if php.isset(attr, "pw_recovery_email")
                                         else attributes.get("recovery_email"))
-        active = php.intval(attr["active"]) if "active" in attr else row["active"]
-        display = php.to_string(attr["name"]) if not php.empty(attr.get("name")) else row["name"]
+        active = php.intval(attr["active"]) if php.isset(attr, "active") else row["active"]
+        display = display_name(attr["name"]) if not php.empty(attr.get("name")) else row["name"]
         changed = (active, display, quota, json.dumps(attributes)) != (
             row["active"], row["name"], row["quota"], row["attributes"]) or password
         if changed:
@@ -636,12 +663,14 @@ def edit_mailbox(call, conn, items, attr):
                           *([password] if password else []), row["username"]))
             conn.execute("UPDATE alias SET active = ? WHERE address = ? AND is_mailbox = 1",
                          (min(1, active), row["username"]))
-        if "tags" in attr:
+        if php.isset(attr, "tags"):
             _add_tags(call, conn, "mailbox_tag", "username", row["username"], _tag_list(attr["tags"]), log, strict=False)
         call.say("success", log, ["mailbox_modified", item])
 
 
 def delete_mailboxes(call, conn, items):
+    """As Mailcow: aliases whose whole goto is the mailbox go (any case); from longer goto lists
+    only an entry of exactly the case sent is removed; the message echoes the address as sent."""
     log = ["mailbox", "delete", "mailbox", masked({"username": items}), None]
     for item in php.as_list(items):
         username = php.to_string(item) if not isinstance(item, (list, dict)) else ""
@@ -650,19 +679,17 @@ def delete_mailboxes(call, conn, items):
         if row is None:
             call.say("danger", log, "access_denied")
             continue
-        username = row["username"]
-        conn.execute("DELETE FROM alias WHERE address = ? AND is_mailbox = 1", (username,))
+        conn.execute("DELETE FROM alias WHERE goto = ? COLLATE NOCASE", (username,))
         stamp = now()
         for (alias_id,) in conn.execute("SELECT alias_id FROM alias_goto WHERE goto = ?", (username,)).fetchall():
             alias = conn.execute("SELECT goto FROM alias WHERE id = ?", (alias_id,)).fetchone()
-            remaining = [goto for goto in alias["goto"].split(",") if goto.lower() != username.lower()]
-            if remaining:
-                conn.execute("UPDATE alias SET goto = ?, modified = ? WHERE id = ?", (",".join(remaining), stamp, alias_id))
-                set_gotos(conn, alias_id, remaining)
-            else:
-                conn.execute("DELETE FROM alias WHERE id = ?", (alias_id,))
+            gotos = alias["goto"].split(",")
+            if username in gotos:
+                gotos.remove(username)
+                conn.execute("UPDATE alias SET goto = ?, modified = ? WHERE id = ?", (",".join(gotos), stamp, alias_id))
+                set_gotos(conn, alias_id, gotos)
         conn.execute("DELETE FROM mailbox WHERE username = ?", (username,))
-        call.say("success", log, ["mailbox_removed", username])
+        call.say("success", log, ["mailbox_removed", html_escape(username)])
 
 
 def delete_mailbox_tags(call, conn, username, tags):
@@ -699,14 +726,26 @@ def get_alias(conn, key):
 def get_aliases(conn, domains):
     if not domains:
         rows = conn.execute("SELECT alias.* FROM domain JOIN alias ON alias.domain = domain.domain "
-                            "WHERE alias.is_mailbox = 0 ORDER BY domain.domain, alias.id").fetchall()
+                            "WHERE alias.address != alias.goto ORDER BY domain.domain, alias.id").fetchall()
         return [alias_details(row) for row in rows]
     result = []
     for name in domains.split(","):
-        rows = conn.execute("SELECT * FROM alias WHERE domain = ? AND is_mailbox = 0 ORDER BY id",
+        rows = conn.execute("SELECT * FROM alias WHERE domain = ? AND address != goto ORDER BY id",
                             (idn_to_ascii(name),)).fetchall()
         result += [alias_details(row) for row in rows]
     return result
+
+
+def idn_domain(name):
+    """idn_to_ascii($name) with UTS46 as the alias code calls it: lower case, not trimmed; "" if impossible."""
+    if not name:
+        return ""
+    if name.isascii():
+        return name.lower()
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
 
 
 def _split_address(text):
@@ -714,12 +753,17 @@ def _split_address(text):
     local, at, domain = text.partition("@")
     if not at:
         return "", ""
-    return local, idn_to_ascii(domain)
+    return local, idn_domain(domain)
+
+
+def php_pieces(text):
+    """array_map('trim', preg_split('/( |,|;|\\n)/', $text)): empty pieces kept; a tab separates nothing."""
+    return [piece.strip(" \t\n\r\0\x0b") for piece in re.split(r"[ ,;\n]", text)]
 
 
 def _special_goto(data):
     for flag, target in SPECIAL_GOTOS:
-        if php.intval(data.get(flag, 0)) == 1:
+        if php.intval(text_of(data, flag, 0)) == 1:
             return target
     return None
 
@@ -728,47 +772,54 @@ def add_alias(call, conn, data):
     log = ["mailbox", "add", "alias", masked(data), None]
     data = data if isinstance(data, dict) else {}
     for key in ("private_comment", "public_comment"):
-        if len(php.to_string(data.get(key, ""))) > 160:
+        if len(php.to_string(text_of(data, key, ""))) > 160:
             call.say("danger", log, "comment_too_long")
             return
-    addresses = string_arg(data.get("address", ""))
-    goto_text = string_arg(data.get("goto", ""))
-    special = _special_goto(data)
-    if not addresses.strip():
+    addresses = php_pieces(string_arg(text_of(data, "address", "")))
+    pieces = php_pieces(string_arg(text_of(data, "goto", "")))
+    flags = [php.intval(text_of(data, flag, 0)) for flag, _target in SPECIAL_GOTOS]
+    if php.empty(addresses[0]):
         call.say("danger", log, "alias_empty")
         return
-    if special is None and not goto_text.strip():
+    if php.empty(pieces[0]) and sum(flags) == 0:
         call.say("danger", log, "goto_empty")
         return
+    special = next((target for flag, (_name, target) in zip(flags, SPECIAL_GOTOS) if flag == 1), None)
     if special:
-        gotos = [special]
+        goto_text, skip = special, pieces
     else:
-        gotos = []
-        for goto in php.split_list(goto_text):
-            local, domain = _split_address(goto)
-            goto = f"{local}@{domain}"
-            if not php.valid_email(goto):
-                call.say("danger", log, ["goto_invalid", goto])
-                continue
-            if goto not in gotos:
-                gotos.append(goto)
-        if not gotos:
+        kept = []
+        for index, goto in enumerate(pieces):
+            if not php.empty(goto):
+                local, domain = _split_address(goto)
+                goto = f"{local}@{domain}"
+                if not php.valid_email(goto):
+                    call.say("danger", log, ["goto_invalid", html_escape(goto)])
+                    continue
+            if goto not in [value for _index, value in kept]:
+                kept.append((index, goto))
+        kept = [(index, goto) for index, goto in kept if not php.empty(goto)]
+        if not kept:
             return
-    for address in php.split_list(addresses):
-        if address in gotos:
+        goto_text = ",".join(goto for _index, goto in kept)
+        # Mailcow's foreach by reference leaves $goto bound to the last piece: assigning the joined
+        # list to $goto overwrites that entry, so an address equal to the last goto is not skipped.
+        skip = [goto_text if index == len(pieces) - 1 else goto for index, goto in kept]
+    for address in addresses:
+        if php.empty(address) or address in skip:
             continue
         local, name = _split_address(address)
         address = f"{local}@{name}"
         domain = domain_row(conn, name) if name else None
         if domain is not None:
-            if domain["aliases"] - domain_usage(conn, name)[3] <= 0:
+            if domain["aliases"] - domain_usage(conn, name)[3] == 0:
                 call.say("danger", log, "max_alias_exceeded")
                 return
         if conn.execute("SELECT 1 FROM alias WHERE address = ?", (address,)).fetchone():
-            call.say("danger", log, ["is_alias_or_mailbox", address])
+            call.say("danger", log, ["is_alias_or_mailbox", html_escape(address)])
             continue
         if domain is None:
-            call.say("danger", log, ["domain_not_found", name])
+            call.say("danger", log, ["domain_not_found", html_escape(name)])
             continue
         if local and not php.valid_email(address):
             call.say("danger", log, ["alias_invalid", address])
@@ -776,16 +827,19 @@ def add_alias(call, conn, data):
         if not call.authenticated:
             call.say("danger", log, "access_denied")
             continue
+        stored = address if php.valid_email(address) else f"@{name}"
         cursor = conn.execute(
             "INSERT INTO alias (address, goto, domain, active, sogo_visible, internal, sender_allowed,"
             " public_comment, private_comment, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (address, ",".join(gotos), name, php.intval(data.get("active", 0)),
-             php.intval(data.get("sogo_visible", 0)), php.intval(data.get("internal", 0)),
-             php.intval(data.get("sender_allowed", 0)),
-             php.to_string(data["public_comment"]) if "public_comment" in data else None,
-             php.to_string(data["private_comment"]) if "private_comment" in data else None, now()))
-        set_gotos(conn, cursor.lastrowid, gotos)
+            (stored, goto_text, name, php.intval(text_of(data, "active", 0)),
+             php.intval(text_of(data, "sogo_visible", 0)), php.intval(text_of(data, "internal", 0)),
+             php.intval(text_of(data, "sender_allowed", 0)),
+             php.to_string(data["public_comment"]) if php.isset(data, "public_comment") else None,
+             php.to_string(data["private_comment"]) if php.isset(data, "private_comment") else None, now()))
+        set_gotos(conn, cursor.lastrowid, goto_text.split(","))
         call.say("success", log, ["alias_added", address, str(cursor.lastrowid)])
+        # After the first insert Mailcow reuses $gotos for the SOGo update: the full list again.
+        skip = [goto.strip() for goto in goto_text.split(",")]
 
 
 def edit_alias(call, conn, items, attr):
@@ -796,56 +850,51 @@ def edit_alias(call, conn, items, attr):
         if row is None:
             call.say("danger", log, ["alias_invalid", previous])
             continue
-        previous = address = row["address"]
-        name = row["domain"]
-        if not php.empty(attr.get("address")) and php.to_string(attr["address"]).lower() != address.lower():
-            local, name = _split_address(php.to_string(attr["address"]).strip())
+        values = {key: php.intval(attr[key]) if php.isset(attr, key) else row[key]
+                  for key in ("internal", "active", "sender_allowed", "sogo_visible")}
+        for key in ("public_comment", "private_comment"):
+            values[key] = php.to_string(attr[key]) if php.isset(attr, key) else row[key]
+        goto_text = string_arg(attr["goto"]) if not php.empty(attr.get("goto")) else row["goto"]
+        address = string_arg(attr["address"]) if not php.empty(attr.get("address")) else row["address"]
+        previous = address
+        local, name = _split_address(address)
+        if row["address"] != address:
             address = f"{local}@{name}"
+            # hasDomainAccess(): a valid name of an existing domain, compared case-insensitively.
+            if not valid_dkim_domain(name) or not conn.execute(
+                    "SELECT 1 FROM domain WHERE domain = ? COLLATE NOCASE", (name,)).fetchone():
+                call.say("danger", log, "access_denied")
+                continue
             if local and not php.valid_email(address):
                 call.say("danger", log, ["alias_invalid", address])
                 continue
-            if conn.execute("SELECT 1 FROM alias WHERE address = ? AND id != ?", (address, row["id"])).fetchone():
-                call.say("danger", log, ["is_alias_or_mailbox", address])
+            if row["address"].lower() != address.lower() and conn.execute(
+                    "SELECT 1 FROM alias WHERE address = ?", (address,)).fetchone():
+                call.say("danger", log, ["is_alias_or_mailbox", html_escape(address)])
                 continue
-            if not domain_row(conn, name):
-                call.say("danger", log, ["domain_not_found", name])
-                continue
-        elif not php.empty(attr.get("address")):
-            address = php.to_string(attr["address"]).strip()
         special = _special_goto(attr)
-        goto_text = special or (php.to_string(attr["goto"]) if not php.empty(attr.get("goto")) else row["goto"])
-        gotos = []
-        identical = False
-        for goto in php.split_list(goto_text):
-            if special is None and not php.valid_email(goto):
-                call.say("danger", log, ["goto_invalid", goto])
-                continue
-            if goto.lower() == address.lower():
-                call.say("danger", log, ["alias_goto_identical", goto])
-                identical = True
-                break
-            if goto not in gotos:
-                gotos.append(goto)
-        if identical:
-            continue
-        if gotos:
-            new = {
-                "address": address, "domain": name, "goto": ",".join(gotos),
-                "active": php.intval(attr["active"]) if "active" in attr else row["active"],
-                "sogo_visible": php.intval(attr["sogo_visible"]) if "sogo_visible" in attr else row["sogo_visible"],
-                "internal": php.intval(attr["internal"]) if "internal" in attr else row["internal"],
-                "sender_allowed": (php.intval(attr["sender_allowed"]) if "sender_allowed" in attr
-                                   else row["sender_allowed"]),
-                "public_comment": (php.to_string(attr["public_comment"]) if "public_comment" in attr
-                                   else row["public_comment"]),
-                "private_comment": (php.to_string(attr["private_comment"]) if "private_comment" in attr
-                                    else row["private_comment"]),
-            }
+        if special:
+            goto_text = special
+        else:
+            kept = []
+            for goto in php_pieces(goto_text):
+                if not php.empty(goto):
+                    if not php.valid_email(goto):
+                        call.say("danger", log, ["goto_invalid", goto])
+                        continue
+                    if goto == address:
+                        call.say("danger", log, "alias_goto_identical")
+                        continue
+                if goto not in kept:
+                    kept.append(goto)
+            goto_text = ",".join(goto for goto in kept if not php.empty(goto))
+        if goto_text:
+            new = {"address": address, "domain": name, "goto": goto_text, **values}
             if any(new[key] != row[key] for key in new):
                 conn.execute("UPDATE alias SET " + ", ".join(f"{key} = ?" for key in new) + ", modified = ? WHERE id = ?",
                              (*new.values(), now(), row["id"]))
-                set_gotos(conn, row["id"], gotos)
-        call.say("success", log, ["alias_modified", address])
+                set_gotos(conn, row["id"], goto_text.split(","))
+        call.say("success", log, ["alias_modified", html_escape(address)])
 
 
 def delete_aliases(call, conn, items):
@@ -864,10 +913,16 @@ def delete_aliases(call, conn, items):
 
 
 def generate_rsa(bits):
-    """(base64 DER public key, PEM private key) of a new RSA key, or None if the size is unusable."""
-    if not 1024 <= bits <= 8192:
+    """(base64 DER public key, PEM private key) of a new RSA key, or None if OpenSSL refuses the size."""
+    if not 512 <= bits <= 16384:
         return None
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    if bits < 1024:
+        # OpenSSL (PHP's openssl_pkey_new) still makes them; the cryptography package refuses them.
+        pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"],
+                             capture_output=True, check=True).stdout
+        key = serialization.load_pem_private_key(pem, password=None)
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                 serialization.NoEncryption())
@@ -878,18 +933,32 @@ def _valid_selector(selector):
     return bool(re.fullmatch(r"[A-Za-z0-9]+", re.sub(r"[-_.]", "", selector)))
 
 
+def valid_dkim_domain(name):
+    """is_valid_domain_name(): the IDN check on the ASCII form of the name, which itself stays as sent."""
+    if php.empty(name):
+        return False
+    try:
+        ascii_name = name if name.isascii() else name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return valid_domain_name(ascii_name)
+
+
 def add_dkim(call, conn, data, generate=generate_rsa):
+    """DKIM keys live under the domain exactly as sent (trimmed only): no lower case, no punycode."""
     log = ["dkim", "add", masked(data)]
     data = data if isinstance(data, dict) else {}
-    selector = php.to_string(data.get("dkim_selector", "dkim"))
+    selector = php.to_string(text_of(data, "dkim_selector", "dkim"))
     bits = php.intval(data.get("key_size", 0))
-    for name in php.split_list(string_arg(data.get("domains", ""))):
-        name = idn_to_ascii(name)
+    names = [name.strip() for name in re.split(r"[ ,;\n]", string_arg(data.get("domains", "")))]
+    for name in [name for name in names if not php.empty(name)]:
         exists = conn.execute("SELECT 1 FROM dkim WHERE domain = ?", (name,)).fetchone()
-        if not valid_domain_name(name) or not _valid_selector(selector) or exists:
+        if not valid_dkim_domain(name) or exists or not _valid_selector(selector):
             call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
             continue
-        if not call.authenticated or not domain_row(conn, name):
+        # hasDomainAccess(): the domain column compares case-insensitively (utf8mb4_general_ci).
+        if not call.authenticated or not conn.execute("SELECT 1 FROM domain WHERE domain = ? COLLATE NOCASE",
+                                                      (name,)).fetchone():
             call.say("danger", log, ["access_denied", name])
             continue
         keys = generate(bits)
@@ -902,14 +971,14 @@ def add_dkim(call, conn, data, generate=generate_rsa):
 
 def _length_label(pubkey):
     """Mailcow guesses the key size from the length of the base64 public key."""
-    for limit, label in ((300, "1024"), (480, "2048"), (650, "3072"), (1000, "4096")):
+    for limit, label in ((391, "1024"), (564, "2048"), (736, "3072"), (1416, "4096")):
         if len(pubkey) < limit:
             return label
     return ">= 8192"
 
 
 def get_dkim(conn, name):
-    row = conn.execute("SELECT * FROM dkim WHERE domain = ?", (idn_to_ascii(name),)).fetchone() if name else None
+    row = conn.execute("SELECT * FROM dkim WHERE domain = ?", (name,)).fetchone() if name else None
     if row is None:
         return {}
     return {"pubkey": row["pubkey"], "length": _length_label(row["pubkey"]),
@@ -919,9 +988,15 @@ def get_dkim(conn, name):
 def delete_dkim(call, conn, items):
     log = ["dkim", "delete", masked({"domains": items})]
     for item in php.as_list(items):
-        name = idn_to_ascii(item)
-        if not valid_domain_name(name):
+        name = php.to_string(item)
+        if not valid_dkim_domain(name):
             call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
             continue
         conn.execute("DELETE FROM dkim WHERE domain = ?", (name,))
-        call.say("success", log, ["dkim_removed", name])
+        call.say("success", log, ["dkim_removed", html_escape(name)])
+
+
+def html_escape(text):
+    """htmlspecialchars() with PHP 8's defaults."""
+    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#039;")
+            .replace("<", "&lt;").replace(">", "&gt;"))

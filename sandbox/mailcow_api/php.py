@@ -1,5 +1,7 @@
-"""The few PHP behaviours Mailcow's answers depend on: intval, empty(), json_encode, filter_var."""
+"""The few PHP behaviours Mailcow's answers depend on: intval, empty(), isset(), json_decode,
+json_encode, filter_var."""
 
+import decimal
 import json
 import math
 import re
@@ -38,6 +40,41 @@ def _intval(value):
     return 0
 
 
+def isset(data, key):
+    """isset($data[$key]): a key whose value is null counts as absent (Mailcow's defaults apply)."""
+    return isinstance(data, dict) and data.get(key) is not None
+
+
+def _json_int(text):
+    # json_decode: an integer too big for PHP's 64-bit int becomes a float.
+    number = int(text)
+    return number if -PHP_INT_MAX - 1 <= number <= PHP_INT_MAX else float(text)
+
+
+def _no_constants(name):
+    raise ValueError(name)
+
+
+def decode(text):
+    """json_decode($text, true); ValueError where PHP returns null for invalid JSON."""
+    return json.loads(text, parse_int=_json_int, parse_constant=_no_constants)
+
+
+def float_text(value):
+    """A float as json_encode writes it (serialize_precision -1): 3.5, 2.0, 1.0e+19, 1.0e-5."""
+    digits, exponent = decimal.Decimal(repr(value)).normalize().as_tuple()[1:]
+    text = "".join(map(str, digits))
+    point = len(text) + exponent  # where the decimal point goes, counted from the first digit
+    sign = "-" if value < 0 else ""
+    if point > 17 or point < -3:
+        return f"{sign}{text[0]}.{text[1:] or '0'}e{'+' if point > 0 else '-'}{abs(point - 1)}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{text}"
+    if point >= len(text):
+        return f"{sign}{text}{'0' * (point - len(text))}.0"
+    return f"{sign}{text[:point]}.{text[point:]}"
+
+
 def empty(value):
     """PHP empty(): null, false, 0, 0.0, "", "0" and empty arrays."""
     return value is None or value is False or value == 0 or value in ("", "0") or value == [] or value == {}
@@ -74,14 +111,25 @@ def php_value(value):
     return value
 
 
+class _Encoder(json.JSONEncoder):
+    """Writes floats as PHP does; the pure-Python encoder calls floatstr for every float."""
+
+    def iterencode(self, o, _one_shot=False):
+        markers = {} if self.check_circular else None
+        encode_string = json.encoder.encode_basestring_ascii if self.ensure_ascii else json.encoder.encode_basestring
+        return json.encoder._make_iterencode(  # noqa: SLF001 - the only hook for float formatting
+            markers, self.default, encode_string, " " * self.indent if self.indent else None, float_text,
+            self.key_separator, self.item_separator, self.sort_keys, self.skipkeys, _one_shot)(o, 0)
+
+
 def encode(value):
     """json_encode() with default flags: compact, escaped slashes and unicode."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, cls=_Encoder).replace("/", "\\/")
 
 
 def encode_pretty(value):
     """json_encode(JSON_PRETTY_PRINT | JSON_UNESCAPED_UNICODE), as Mailcow answers GETs."""
-    return json.dumps(value, indent=4, ensure_ascii=False).replace("/", "\\/")
+    return json.dumps(value, indent=4, ensure_ascii=False, cls=_Encoder).replace("/", "\\/")
 
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"

@@ -126,8 +126,12 @@ class Store:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
-            except BaseException:
-                conn.rollback()
+            except BaseException as exc:
+                # A PHP crash (empty 200) keeps what Mailcow wrote before it: no transaction there.
+                if getattr(exc, "keep_changes", False):
+                    conn.commit()
+                else:
+                    conn.rollback()
                 raise
             conn.commit()
 

@@ -63,8 +63,7 @@ def test_edit_and_delete_without_key_are_403(api, path, body):
 
 
 @pytest.fixture(scope="module")
-def ip_locked(mailcow_api, tmp_path_factory):
-    mailcow_api.require_emulator()
+def ip_locked(tmp_path_factory):
     process, url = start_private_emulator(tmp_path_factory.mktemp("iplock"), "--api-key", "IPLOCK-KEY-1",
                                           "--allow-from", "127.0.0.2", "10.0.0.0/8")
     yield url
@@ -72,6 +71,8 @@ def ip_locked(mailcow_api, tmp_path_factory):
     process.wait(timeout=10)
 
 
+# The real server's IP-locked key only accepts 127.0.0.2, which a client here cannot send from.
+@pytest.mark.emulator_only
 def test_key_used_from_an_ip_outside_allow_from_is_401_naming_the_ip(ip_locked):
     """[#5] skip_ip_check off and the client IP not allowed: 401 with the IP in the message."""
     response = Api(ip_locked, "IPLOCK-KEY-1").get("get/domain/all")
@@ -79,9 +80,9 @@ def test_key_used_from_an_ip_outside_allow_from_is_401_naming_the_ip(ip_locked):
     assert response.json() == {"type": "error", "msg": "api access denied for ip 127.0.0.1"}
 
 
-def test_allow_from_accepts_a_client_inside_a_listed_network(mailcow_api, tmp_path):
+@pytest.mark.emulator_only
+def test_allow_from_accepts_a_client_inside_a_listed_network(tmp_path):
     """[#5] The allow-list takes addresses and CIDR networks."""
-    mailcow_api.require_emulator()
     process, url = start_private_emulator(tmp_path, "--api-key", "IPLOCK-KEY-1", "--allow-from", "127.0.0.0/8")
     try:
         assert Api(url, "IPLOCK-KEY-1").get("get/domain/all").status_code == 200
@@ -141,10 +142,18 @@ def test_http_delete_on_a_delete_endpoint_is_405(api):
                                               ("POST", "edit/nonsense", {"items": ["a"], "attr": {}}),
                                               ("POST", "delete/nonsense", ["x"])])
 def test_unknown_action_or_category_is_404(api, method, path, body):
-    """[#133-#137]"""
-    response = api.request(method, path, body)
+    """[#133-#137] (the GETs as recorded: without a content type)"""
+    response = api.request(method, path, body, content_type="application/json" if body is not None else None)
     assert response.status_code == 404
     assert response.json() == {"type": "error", "msg": "route not found"}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_json_content_type_without_a_body_is_400_for_any_action_but_get(api, method):
+    """json_api.php checks the JSON body of every action except "get", whatever the method."""
+    response = api.request(method, "frobnicate/domain")
+    assert response.status_code == 400
+    assert response.json() == {"type": "error", "msg": "Request body doesn't contain valid json!"}
 
 
 def test_get_answers_json_content_type(api):

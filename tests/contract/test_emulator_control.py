@@ -10,10 +10,12 @@ import pytest
 import requests
 from mailcow_contract import PASSWORD, ROOT, Api, start_private_emulator
 
+# The real Mailcow API has no control endpoints and no command line of this emulator.
+pytestmark = pytest.mark.emulator_only
+
 
 @pytest.fixture
 def control(mailcow_api):
-    mailcow_api.require_emulator()
     mailcow_api.control.clear_faults()
     yield mailcow_api.control
     mailcow_api.control.clear_faults()
@@ -166,7 +168,6 @@ def test_deleting_the_state_wipes_every_object(private):
 
 
 def test_state_survives_a_restart(mailcow_api, tmp_path):
-    mailcow_api.require_emulator()
     first, url = start_private_emulator(tmp_path, "--api-key", "PRIVATE-KEY-1")
     try:
         Api(url, "PRIVATE-KEY-1").ok("add/domain", {"domain": "persist.example", "key_size": 1024})
@@ -215,7 +216,6 @@ def test_tls_serves_https_with_the_given_certificate(private, tmp_path):
     (["--listen", "127.0.0.1:1", "--state", "s.sqlite"], "--api-key"),
 ])
 def test_bad_command_line_is_an_argparse_error_without_traceback(mailcow_api, tmp_path, args, message):
-    mailcow_api.require_emulator()
     done = subprocess.run([sys.executable, "-m", "sandbox.mailcow_api", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=30, check=False)
     assert done.returncode == 2
@@ -223,7 +223,6 @@ def test_bad_command_line_is_an_argparse_error_without_traceback(mailcow_api, tm
 
 
 def test_state_file_that_is_not_a_database_is_a_clear_error(mailcow_api, tmp_path):
-    mailcow_api.require_emulator()
     (tmp_path / "junk.sqlite").write_text("not a database " * 100)
     done = subprocess.run([sys.executable, "-m", "sandbox.mailcow_api", "--listen", "127.0.0.1:0", "--state",
                            str(tmp_path / "junk.sqlite"), "--api-key", "K-1"], cwd=ROOT, capture_output=True,

@@ -1,5 +1,5 @@
-"""The seven Mailcow modules through real ansible-playbook, against the emulator (or a real Mailcow
-when MAILCOW_API_URL and MAILCOW_API_KEY are set).
+"""The seven Mailcow modules through real ansible-playbook, against the emulator ([emulator]) and
+the real Mailcow API ([real], tests/real_mailcow.py).
 
 The behaviour is asserted inside the playbooks under targets/ (ansible.builtin.assert with the
 offending result in fail_msg); this driver runs each playbook once per session at -vvv, checks
@@ -49,7 +49,7 @@ VERBOSE = {"verbosity": 3, "env": {"ANSIBLE_INJECT_INVOCATION": "true"}}
 
 @dataclass
 class ScenarioRun:
-    """Every ansible-playbook run of one scenario, and what the emulator counted (None on a real server)."""
+    """Every ansible-playbook run of one scenario, and what the server counted (read_cost only)."""
 
     playbook: Path
     runs: list
@@ -79,34 +79,33 @@ def scenario_runs():
 def run_scenario(ansible_playbook, mailcow_api, mailcow_test_passwords, scenario_runs):
     """Run a scenario playbook verbosely with a unique object-name suffix, once per session.
 
-    read_cost runs three times: present, present again with the emulator's counters reset before
-    and read after, then absent to clean up.
+    read_cost runs three times: present, present again with the server's counters reset before
+    and read after, then absent to clean up. Runs are per target: the session fixture mailcow_api
+    is [emulator] or [real].
     """
 
     def run(name, in_process=True):
-        if (name, in_process) in scenario_runs:
-            return scenario_runs[name, in_process]
+        key = (mailcow_api.name, name, in_process)
+        if key in scenario_runs:
+            return scenario_runs[key]
         playbook = TARGETS / PLAYBOOKS[name]
         extra_vars = {"mailcow_test_suffix": uuid.uuid4().hex[:10], **mailcow_test_passwords,
-                      "securenexus_provisioning_in_process": in_process}
-        if mailcow_api.is_emulator:
-            extra_vars["mailcow_control_url"] = mailcow_api.url
+                      "securenexus_provisioning_in_process": in_process,
+                      "mailcow_control_url": mailcow_api.control_url}
         scenario = ScenarioRun(playbook, [])
         if name == "read_cost":
             present = {**extra_vars, "mailcow_test_state": "present"}
             try:
                 scenario.runs.append(ansible_playbook(playbook, extra_vars=present, **VERBOSE))
-                if mailcow_api.is_emulator:
-                    mailcow_api.control.reset_counters()
+                mailcow_api.control.reset_counters()
                 scenario.runs.append(ansible_playbook(playbook, extra_vars=present, **VERBOSE))
-                if mailcow_api.is_emulator:
-                    scenario.counters = mailcow_api.control.counters()
+                scenario.counters = mailcow_api.control.counters()
             finally:
                 absent = {**extra_vars, "mailcow_test_state": "absent"}
                 scenario.runs.append(ansible_playbook(playbook, extra_vars=absent, **VERBOSE))
         else:
             scenario.runs.append(ansible_playbook(playbook, extra_vars=extra_vars, **VERBOSE))
-        scenario_runs[name, in_process] = scenario
+        scenario_runs[key] = scenario
         return scenario
 
     return run
@@ -125,15 +124,13 @@ def failure_report(run):
     return "\n".join(failed)[-12000:] or run.output[-8000:]
 
 
-def assert_tasks(tasks, with_emulator):
-    """The asserts a playbook's task list runs: on a real server those needing the emulator are skipped."""
+def assert_tasks(tasks):
+    """The number of asserts a playbook's task list runs."""
     count = 0
     for task in tasks or []:
-        if "mailcow_control_url is defined" in str(task.get("when", "")) and not with_emulator:
-            continue
         count += "ansible.builtin.assert" in task
         for section in ("block", "rescue", "always"):
-            count += assert_tasks(task.get(section), with_emulator)
+            count += assert_tasks(task.get(section))
     return count
 
 
@@ -143,7 +140,7 @@ def assert_passed(scenario, mailcow_api):
         counts = recap(run)
         assert counts["failed"] == counts["unreachable"] == counts["rescued"] == 0, counts
     plays = yaml.safe_load(scenario.playbook.read_text())
-    expected_asserts = sum(assert_tasks(play["tasks"], mailcow_api.is_emulator) for play in plays)
+    expected_asserts = sum(assert_tasks(play["tasks"]) for play in plays)
     assert scenario.output.count(ASSERT_PASSED) == expected_asserts
 
 
@@ -184,7 +181,6 @@ def test_info_modules_list_the_shapes_the_modules_return(run_scenario, mailcow_a
 
 
 def test_idempotent_run_reads_each_object_once_and_writes_nothing(run_scenario, mailcow_api):
-    mailcow_api.require_emulator()
     scenario = run_scenario("read_cost")
     assert_passed(scenario, mailcow_api)
     first, repeat, _cleanup = scenario.runs
