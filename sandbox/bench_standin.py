@@ -205,8 +205,9 @@ def _filelock(path, name):
         yield
 
 
-def _prompt_secret(bench, prompt, frames):
-    """getpass without a terminal: it warns, reads stdin and fails on end of input."""
+def _prompt_secret(prompt):
+    """getpass without a terminal: it warns and reads a line from stdin; at end of input click prints
+    `Aborted!` on stderr and bench exits 1 (measured: ../shared/real-peers/BENCH-PEER.md, difference 3)."""
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
@@ -216,10 +217,18 @@ def _prompt_secret(bench, prompt, frames):
     sys.stderr.flush()
     line = sys.stdin.readline() if sys.stdin is not None else ""
     if not line:
-        print(file=sys.stderr)
-        _fail_traceback(bench, frames + [("/usr/lib/python3.11/getpass.py", 166, "fallback_getpass",
-                                          "return _raw_input(prompt, stream)")], "EOFError")
+        print("\nAborted!", file=sys.stderr)
+        raise CommandFailed(1)
     return line.rstrip("\n")
+
+
+def _ask_admin_password():
+    """frappe.utils.install.get_admin_password: asked twice, again until both match."""
+    while True:
+        first = _prompt_secret("Set Administrator password: ")
+        if first == _prompt_secret("Re-enter Administrator password: "):
+            return first
+        print("\nPasswords do not match")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +281,7 @@ class Bench:
         if not password:
             password = conf.get("mariadb_root_password") or conf.get("root_password")
         if not password:
-            password = _prompt_secret(self.root, "MySQL root password: ", frames)
+            password = _prompt_secret("MySQL root password: ")
         with _database(self.root, write=False) as db:
             root = db.get("root", {})
         if username != root.get("user") or password != root.get("password"):
@@ -297,14 +306,14 @@ class Bench:
         print(f"\nInstalling {app}...")
         _progress(f"Updating DocTypes for {app}")
         if app == "frappe":
-            password = admin_password or self.common_config().get("admin_password")
-            if not password:
-                password = _prompt_secret(self.root, "Set Administrator password: ", frames)
+            password = admin_password or self.common_config().get("admin_password") or _ask_admin_password()
             with _database(self.root) as db:
                 db["databases"][db_name]["admin_password"] = hash_password(password)
         print(f"Updating Dashboard for {app}")
         with _database(self.root) as db:
             db["databases"][db_name]["installed_apps"].append(app)
+            # the Installed Applications table: the version installed, which list-apps shows
+            db["databases"][db_name].setdefault("app_versions", {})[app] = self.app_version(app)
 
     def installed_apps(self, db_name):
         with _database(self.root, write=False) as db:
@@ -444,7 +453,9 @@ def cmd_list_apps(bench, site, args):
     if args.format == "json":
         print(json.dumps({site: apps}, indent=1, sort_keys=True, separators=(",", ": ")))
         return
-    rows = [(app, bench.app_version(app), APPS.get(app, ("", "master"))[1]) for app in apps]
+    with _database(bench.root, write=False) as db:
+        recorded = db["databases"][db_name].get("app_versions", {})
+    rows = [(app, recorded.get(app) or bench.app_version(app), APPS.get(app, ("", "master"))[1]) for app in apps]
     if rows:
         name_len = max(len(row[0]) for row in rows)
         ver_len = max(len(row[1]) for row in rows)
@@ -510,6 +521,18 @@ def cmd_show_config(bench, site, args):
         if index == 0:
             print(rule)
     print(rule)
+
+
+def cmd_set_admin_password(bench, site, args):
+    """frappe.commands.site.set_user_password for Administrator: the password from the argument, else asked
+    (once, again while empty); the stored hash replaced."""
+    bench.require_site(site)
+    password = args.admin_password
+    while not password:
+        password = _prompt_secret(f"Administrator's password for {site}: ")
+    db_name = bench.connect(site, [("apps/frappe/frappe/commands/site.py", 1086, "set_user_password", "frappe.connect()")])
+    with _database(bench.root) as db:
+        db["databases"][db_name]["admin_password"] = hash_password(password)
 
 
 def cmd_drop_site(bench, site, args):
@@ -603,6 +626,11 @@ def _parser():
     show_config = commands.add_parser("show-config", prog="bench show-config")
     show_config.add_argument("--format", "-f", choices=["text", "json"], default="text")
     show_config.set_defaults(handler=cmd_show_config)
+
+    admin = commands.add_parser("set-admin-password", prog="bench set-admin-password")
+    admin.add_argument("admin_password", nargs="?")
+    admin.add_argument("--logout-all-sessions", action="store_true")
+    admin.set_defaults(handler=cmd_set_admin_password)
 
     drop = commands.add_parser("drop-site", prog="bench drop-site")
     drop.add_argument("site_name", metavar="SITE")

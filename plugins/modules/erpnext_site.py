@@ -21,8 +21,6 @@ description:
     The module never repairs it with C(--force) itself.
 author:
   - SecureNexus engineering (@securenexus)
-extends_documentation_fragment:
-  - securenexus.provisioning._in_process
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -114,13 +112,13 @@ options:
     type: int
     default: 3600
 notes:
-  - Bench takes the passwords only on its command line (C(--admin-password), C(--db-root-password)) or from
-    C(common_site_config.json) (C(root_password), C(admin_password)), where they would stay on disk. This module
-    passes them on the command line, only to C(new-site) and C(drop-site); while such a command runs, other local
-    users of that machine (or container) can read them in the process list. Run bench on a host or in a container
-    that untrusted users cannot log in to.
+  - The passwords never reach a command line, where every local user could read them in the process list.
+    Without C(--db-root-password) and C(--admin-password), bench and frappe prompt for them and, with no terminal
+    attached (Ansible runs modules without one), read them from standard input; the module writes them there.
+    Frappe itself starts C(mariadb) with the new site's own database password on its command line while
+    C(new-site) imports the schema; that is frappe's, not something this module can change.
   - The passwords never appear in the task's results, diff, warnings or errors, nor in bench output returned by it.
-  - Values given in O(site_config) also pass through the command line of C(bench set-config).
+  - Values given in O(site_config) pass through the command line of C(bench set-config): put no secret there.
   - C(bench new-site) takes a lock with a one-second timeout, so two creations on one bench at the same time would
     make one fail. The module queues them itself. It runs C(new-site) holding a lock file of its own on the host
     where it runs, C(.erpnext_site.lock) in O(bench_path) when that directory exists there, else a file in the
@@ -285,7 +283,7 @@ class ErpnextSite:
 
     def read_apps(self):
         """Installed apps [(name, version)] in order, or None when bench does not know the site."""
-        rc, stdout, stderr = self.runner.run(["--site", self.name, "list-apps"], check=False)
+        rc, stdout, stderr = self.runner.read(["--site", self.name, "list-apps"], check=False)
         if rc != 0:
             if "Site %s does not exist" % self.name in stdout + stderr:
                 return None
@@ -306,7 +304,7 @@ class ErpnextSite:
         return apps
 
     def read_config(self):
-        _rc, stdout, _stderr = self.runner.run(["--site", self.name, "show-config", "--format", "json"])
+        _rc, stdout, _stderr = self.runner.read(["--site", self.name, "show-config", "--format", "json"])
         lines = stdout.splitlines()
         start = next((index for index, line in enumerate(lines) if line.startswith("{")), None)
         try:
@@ -328,18 +326,18 @@ class ErpnextSite:
     def create(self, apps):
         self.require("create", "admin_password", "db_root_password")
         self.changed = True
-        if self.check_mode:
-            return
-        args = ["new-site", self.name, "--admin-password", self.params["admin_password"],
-                "--db-root-username", self.params["db_root_username"],
-                "--db-root-password", self.params["db_root_password"]]
+        args = ["new-site", self.name, "--db-root-username", self.params["db_root_username"]]
         for app in apps:
             args += ["--install-app", app]
+        # The order of the prompts: frappe asks the root password to create the database, then the
+        # Administrator password twice (frappe.utils.install.get_admin_password) while installing frappe.
+        stdin = [self.params["db_root_password"], self.params["admin_password"], self.params["admin_password"]]
         # new-site gives up on bench's own lock after one second: queue behind other creations on this bench
         with self.runner.exclusive(self.params["queue_timeout"]):
-            rc, stdout, stderr = self.runner.run(args, check=False)
-        if rc == 0:
+            result = self.runner.write(args, check=False, stdin=stdin)
+        if result is None or result[0] == 0:  # None: check mode, nothing ran
             return
+        rc, stdout, stderr = result
         error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
         if "Site %s already exists" % self.name in stdout:
             raise SiteProblem("`%s` says the site already exists, but bench does not know it (no "
@@ -351,10 +349,9 @@ class ErpnextSite:
                           % (self.runner.calls[-1], rc, error.tail,
                              half_created_advice(self.name, self.params["db_root_username"])))
 
-    def run_write(self, args):
+    def write(self, args, stdin=()):
         self.changed = True
-        if not self.check_mode:
-            self.runner.run(args)
+        self.runner.write(args, stdin=stdin)
 
     def set_config(self, key, value):
         if isinstance(value, str):
@@ -362,7 +359,7 @@ class ErpnextSite:
         else:
             options, text = ["--parse"], repr(value)
         separator = ["--"] if text.startswith("-") else []
-        self.run_write(["--site", self.name, "set-config"] + options + separator + [key, text])
+        self.write(["--site", self.name, "set-config"] + options + separator + [key, text])
 
     # -- states -----------------------------------------------------------------------------
 
@@ -387,9 +384,9 @@ class ErpnextSite:
         missing = [app for app in wanted_apps if app not in installed]
         extra = [app for app in installed if app != "frappe" and app not in wanted_apps] if self.params["exclusive"] else []
         for app in reversed(extra):
-            self.run_write(["--site", self.name, "uninstall-app", app, "--yes"])
+            self.write(["--site", self.name, "uninstall-app", app, "--yes"])
         for app in missing:
-            self.run_write(["--site", self.name, "install-app", app])
+            self.write(["--site", self.name, "install-app", app])
         for key, value in wanted_config.items():
             if key not in config or not same_value(config[key], value):
                 self.set_config(key, value)
@@ -412,8 +409,8 @@ class ErpnextSite:
         if apps is None:
             return {}, {"state": "absent"}, {"state": "absent"}
         self.require("drop", "db_root_password")
-        self.run_write(["drop-site", self.name, "--db-root-username", self.params["db_root_username"],
-                        "--db-root-password", self.params["db_root_password"]])
+        self.write(["drop-site", self.name, "--db-root-username", self.params["db_root_username"]],
+                   stdin=[self.params["db_root_password"]])
         return {}, {"state": "present", "apps": [app for app, _v in apps]}, {"state": "absent"}
 
 
@@ -438,7 +435,7 @@ def execute(params, check_mode, diff, run_command):
     if errors:
         return dict(failed=True, msg="Invalid options: " + "; ".join(errors), commands=[])
     runner = BenchRunner(run_command, params["bench_command"], params["bench_path"], params["timeout"],
-                         secrets=[params["admin_password"], params["db_root_password"]])
+                         secrets=[params["admin_password"], params["db_root_password"]], check_mode=check_mode)
     site = ErpnextSite(params, check_mode, runner)
     try:
         if params["state"] == "present":

@@ -21,10 +21,10 @@ def bench(tmp_path):
     return bench_standin.init_bench(tmp_path / "bench")
 
 
-def run(bench_dir, *args, cwd=None):
+def run(bench_dir, *args, cwd=None, stdin=None):
     # bytes, not text=True: universal newlines would turn the progress bars' carriage returns into newlines
-    done = subprocess.run([BENCH, *args], cwd=cwd or bench_dir, capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    done = subprocess.run([BENCH, *args], cwd=cwd or bench_dir, capture_output=True, timeout=60, check=False,
+                          **({"input": stdin.encode()} if stdin is not None else {"stdin": subprocess.DEVNULL}))
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
@@ -97,10 +97,32 @@ def test_wrong_root_password_leaves_a_half_created_site(bench):
     assert rc == 1 and "1045" in stderr
 
 
-def test_new_site_without_passwords_fails_like_a_prompt_without_terminal(bench):
+def test_new_site_without_passwords_and_empty_stdin_aborts_and_leaves_the_site_half_created(bench):
     rc, _stdout, stderr = run(bench, "new-site", "a.test")
     assert rc == 1
-    assert "MySQL root password: " in stderr and stderr.rstrip().endswith("EOFError")
+    assert "MySQL root password: " in stderr and stderr.rstrip().endswith("Aborted!")
+    assert (bench / "sites" / "a.test" / "site_config.json").exists()
+
+
+def test_new_site_reads_the_root_and_twice_the_administrator_password_from_stdin(bench):
+    rc, stdout, stderr = run(bench, "new-site", "a.test", stdin=f"{ROOT_PW}\nadm1n-stdin\nadm1n-stdin\n")
+    assert rc == 0, stdout + stderr
+    assert [line for line in stderr.split("Warning: Password input may be echoed.\n") if line] == [
+        "MySQL root password: ", "Set Administrator password: ", "Re-enter Administrator password: "]
+    assert administrator_password_is(bench, "a.test", "adm1n-stdin")
+
+
+def test_set_admin_password_reads_the_password_from_stdin(bench):
+    create(bench)
+    rc, _stdout, stderr = run(bench, "--site", "a.test", "set-admin-password", stdin="n3w-admin\n")
+    assert rc == 0 and "Administrator's password for a.test: " in stderr
+    assert administrator_password_is(bench, "a.test", "n3w-admin")
+
+
+def administrator_password_is(bench_dir, site, password):
+    conf = json.loads((bench_dir / "sites" / site / "site_config.json").read_text())
+    with bench_standin._database(bench_dir, write=False) as db:
+        return bench_standin.check_password(password, db["databases"][conf["db_name"]]["admin_password"])
 
 
 def test_new_site_while_another_holds_the_lock_fails(bench):

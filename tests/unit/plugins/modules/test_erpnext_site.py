@@ -48,11 +48,13 @@ class FakeBench:
         self.half_created = set()  # directory with site_config.json, no database
         self.leftover_dirs = set()  # directory without site_config.json
         self.calls = []
+        self.stdin = []  # what each call got on its standard input
         self.fail_new_site = None
 
-    def __call__(self, module, argv, **kwargs):
+    def __call__(self, module, argv, data=None, **kwargs):
         args = argv[1:]
         self.calls.append(args)
+        self.stdin.append(data)
         site = None
         if args[0] == "--site":
             site, args = args[1], args[2:]
@@ -151,10 +153,17 @@ def test_absent_site_is_created_with_apps_in_order():
     result = run(bench, **CREATE)
     assert result["changed"] is True
     assert result["site"]["created"] is True
-    assert bench.calls[1] == ["new-site", SITE, "--admin-password", ADMIN_PW, "--db-root-username", "root",
-                              "--db-root-password", ROOT_PW, "--install-app", "erpnext", "--install-app", "posawesome"]
+    assert bench.calls[1] == ["new-site", SITE, "--db-root-username", "root",
+                              "--install-app", "erpnext", "--install-app", "posawesome"]
     assert result["site"]["apps"] == [{"name": "frappe", "version": "15.103.0"}, {"name": "erpnext", "version": "15.102.0"},
                                       {"name": "posawesome", "version": "15.31.0"}]
+
+
+def test_new_site_gets_the_passwords_on_stdin_in_the_order_frappe_asks_for_them():
+    bench = FakeBench()
+    run(bench, **CREATE)
+    assert bench.stdin[1] == "\n".join([ROOT_PW, ADMIN_PW, ADMIN_PW])
+    assert not any(ROOT_PW in arg or ADMIN_PW in arg for call in bench.calls for arg in call)
 
 
 def test_passwords_never_appear_in_the_result():
@@ -302,6 +311,7 @@ def test_absent_drops_the_site_with_a_backup():
     assert result["changed"] is True and result["site"] == {}
     drop = bench.calls[-1]
     assert drop[:2] == ["drop-site", SITE] and "--no-backup" not in drop and "--force" not in drop
+    assert ROOT_PW not in drop and bench.stdin[-1] == ROOT_PW
 
 
 def test_absent_in_check_mode_drops_nothing():
