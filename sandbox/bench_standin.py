@@ -42,6 +42,8 @@ APPS = {
 PATHS_IN_BENCH = ("apps", "sites", "config")
 MARIADB_VERSION = "10.11.6-MariaDB-0+deb12u1"
 STATE_DIR = ".standin"
+DUMP_TAG = "standin-database: "
+RESULT_PREFIX = "SECURENEXUS-RESULT "
 LOCK_TIMEOUT = 1.0
 
 
@@ -321,7 +323,7 @@ class Bench:
 
     # -- backups ----------------------------------------------------------------------------
 
-    def backup(self, site, with_files=True, with_config=True):
+    def backup(self, site, with_files=True, with_config=True, database_path=None):
         site_path = self.sites / site
         backups = site_path / "private" / "backups"
         backups.mkdir(parents=True, exist_ok=True)
@@ -333,9 +335,13 @@ class Bench:
             target = backups / f"{prefix}-site_config_backup.json"
             shutil.copyfile(site_config_path(self.root, site), target)
             written.append(("Config  ", target))
-        database = backups / f"{prefix}-database.sql.gz"
-        with gzip.open(database, "wt") as dump:
-            dump.write(f"-- MariaDB dump of the sandbox site {site}\n")
+        database = Path(os.path.abspath(database_path)) if database_path else backups / f"{prefix}-database.sql.gz"
+        conf = json.loads(site_config_path(self.root, site).read_text())
+        with _database(self.root, write=False) as db:
+            entry = dict(db["databases"][conf["db_name"]])
+        # frappe's dump holds every table; the stand-in's holds the database entry, users and passwords included
+        with gzip.open(database, "at") as dump:  # frappe appends: `mariadb-dump ... | gzip >> PATH`
+            dump.write(f"-- MariaDB dump of the sandbox site {site}\n-- {DUMP_TAG}{json.dumps(entry)}\n")
         written.append(("Database", database))
         if with_files:
             for label, source, name in (("Public  ", site_path / "public" / "files", "files"),
@@ -385,6 +391,8 @@ def cmd_new_site(bench, site, args):
                 print(f"Database {db_name} already exists, please drop it manually or pass `--force`.")
                 raise CommandFailed(1)
             db["databases"][db_name] = {"user": db_name, "password": conf["db_password"], "installed_apps": []}
+        if args.source_sql:
+            _import_dump(bench, db_name, args.source_sql)
         print(f"Warning: MariaDB version {MARIADB_VERSION.split('-', 1)[0].rsplit('.', 1)} is more than 10.8 "
               "which is not yet tested with Frappe Framework.")
         for app in ["frappe", *args.install_app]:
@@ -399,6 +407,63 @@ def cmd_new_site(bench, site, args):
     if args.set_default:
         _set_config(bench.sites / "common_site_config.json", "default_site", site)
         print(f"Current Site set to {site}")
+
+
+def _import_dump(bench, db_name, source):
+    """frappe's restore_database: `gzip -cd SOURCE | ... | mariadb`, run from sites/. Everything the dump holds
+    comes along, the Administrator password and the installed apps with their versions included."""
+    try:
+        with gzip.open(source, "rt") as dump:
+            text = dump.read()
+    except FileNotFoundError:
+        print(f"gzip: {source}: No such file or directory", file=sys.stderr)
+        _fail_traceback(bench.root, [("apps/frappe/frappe/utils/__init__.py", 397, "execute_in_shell",
+                                      "raise frappe.CommandFailedError(")],
+                        f"frappe.exceptions.CommandFailedError: set -o pipefail; /usr/bin/gzip -cd {source} | ...")
+    entry = {}
+    for line in text.splitlines():
+        if line.startswith(f"-- {DUMP_TAG}"):
+            entry = json.loads(line[len(f"-- {DUMP_TAG}"):])  # a dump appended twice restores the last
+    with _database(bench.root) as db:
+        target = db["databases"][db_name]
+        target.update({key: value for key, value in entry.items() if key not in ("user", "password")})
+
+
+def cmd_backup(bench, site, args):
+    bench.require_site(site)
+    bench.connect(site, [("apps/frappe/frappe/commands/site.py", 852, "backup", "frappe.connect()")])
+    bench.backup(site, with_files=args.with_files, with_config=True, database_path=args.backup_path_db)
+
+
+def _template_state(bench, db_name, params):
+    with _database(bench.root, write=False) as db:
+        entry = db["databases"][db_name]
+    installed = entry["installed_apps"]
+    recorded = entry.get("app_versions", {})
+    return {
+        "installed": [[app, recorded.get(app) or bench.app_version(app)] for app in installed],
+        "bench": {app: bench.app_version(app) for app in installed},
+        "holds": {"users": len(entry.get("users", [])), "api_keys": entry.get("api_keys", 0),
+                  "sessions": entry.get("sessions", 0), "encrypted_fields": entry.get("encrypted_fields", 0)},
+        "dump": os.path.abspath(params["dump"]) if os.path.isfile(params["dump"]) else None,
+    }
+
+
+# What the collection's programs (plugins/module_utils/_frappe.py) answer on a real bench, by their name.
+PROGRAMS = {"template_state": _template_state}
+
+
+def cmd_execute(bench, site, args):
+    """`execute exec --args [BOOTSTRAP]`: frappe evals the bootstrap, which reads {"code", "params"} from stdin."""
+    bench.require_site(site)
+    db_name = bench.connect(site, [("apps/frappe/frappe/commands/utils.py", 247, "execute", "frappe.connect()")])
+    if args.method != "exec":
+        _fail_traceback(bench.root, [("apps/frappe/frappe/commands/utils.py", 272, "execute",
+                                      'ret = eval(method + "(*args, **kwargs)", globals(), locals())')],
+                        f"NameError: name '{args.method.split('.')[0]}' is not defined")
+    request = json.loads(sys.stdin.readline())
+    result = PROGRAMS[request["params"]["program"]](bench, db_name, request["params"])
+    print(RESULT_PREFIX + json.dumps(result, sort_keys=True))
 
 
 def cmd_install_app(bench, site, args):
@@ -597,6 +662,7 @@ def _parser():
     new_site.add_argument("--force", action="store_true")
     new_site.add_argument("--verbose", action="store_true")
     new_site.add_argument("--set-default", action="store_true")
+    new_site.add_argument("--source-sql")
     new_site.set_defaults(handler=cmd_new_site)
 
     install = commands.add_parser("install-app", prog="bench install-app")
@@ -626,6 +692,17 @@ def _parser():
     show_config = commands.add_parser("show-config", prog="bench show-config")
     show_config.add_argument("--format", "-f", choices=["text", "json"], default="text")
     show_config.set_defaults(handler=cmd_show_config)
+
+    backup = commands.add_parser("backup", prog="bench backup")
+    backup.add_argument("--with-files", action="store_true")
+    backup.add_argument("--backup-path-db")
+    backup.set_defaults(handler=cmd_backup)
+
+    execute = commands.add_parser("execute", prog="bench execute")
+    execute.add_argument("method")
+    execute.add_argument("--args")
+    execute.add_argument("--kwargs")
+    execute.set_defaults(handler=cmd_execute)
 
     admin = commands.add_parser("set-admin-password", prog="bench set-admin-password")
     admin.add_argument("admin_password", nargs="?")

@@ -123,6 +123,26 @@ class BenchRunner:
         finally:
             os.close(handle)
 
+    def pending_path(self, site):
+        """The host-side marker of a site created from a template whose Administrator password is not set yet."""
+        return "%s.%s.pending" % (self.lock_path[:-len(".lock")], site)
+
+    def is_pending(self, site):
+        return os.path.exists(self.pending_path(site))
+
+    def set_pending(self, site, pending):
+        """Create or remove the marker; in check mode nothing (it is a write like any other)."""
+        if self.check_mode:
+            return
+        path = self.pending_path(site)
+        try:
+            if pending:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o644))
+            elif os.path.exists(path):
+                os.unlink(path)
+        except OSError as error:
+            raise BenchError("cannot %s the marker %s: %s" % ("create" if pending else "remove", path, error.strerror))
+
     def mask(self, text):
         for secret in self.secrets:
             text = text.replace(secret, MASK)

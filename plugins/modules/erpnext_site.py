@@ -98,6 +98,21 @@ options:
       - bench turns the strings V("0"), V("1"), V("true"), V("false") into numbers or booleans and V("None") into a
         deletion, so these strings are refused; give V(0), V(1), V(true) or V(false) instead. V(null) is refused too.
     type: dict
+  template:
+    description:
+      - Create a new site from the bench's template database (C(bench new-site --source-sql)) instead of installing
+        every app (seconds instead of minutes; see the notes).
+      - The template is a site of its own, C(erpnext-template-HASH.invalid) (HASH from O(apps)), made the first time
+        with O(apps) by C(bench new-site) with an Administrator password nobody knows, and dumped with
+        C(bench --site TEMPLATE backup --backup-path-db) to C(private/backups/template-database.sql.gz) of that site.
+      - Before every use it is read. It is rebuilt (dropped without backup, made again) when its apps differ from
+        O(apps), when it was made by other app versions than the bench's (its database records the versions it was
+        installed with), when it holds anything a client's site must not inherit (users besides Administrator and
+        Guest, API keys, sessions, encrypted fields, which would be encrypted with the template's key), or when its
+        dump is missing. RV(site.template) says which; a warning says why.
+      - Only for creating a site; an existing site is never touched by it.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds one bench command may run before it is stopped and the task fails.
@@ -129,6 +144,11 @@ notes:
     started them. When the module runs on several hosts that reach one bench (for example a O(bench_command) with
     C(docker -H ssh://...) on each client host), serialise the task with the task keyword C(throttle) set to 1,
     and do not run two such playbooks at the same time.
+  - A site made from the template holds the template's Administrator password (frappe ignores the new one with
+    C(--source-sql)) until C(bench --site NAME set-admin-password) sets it, which the module runs right after.
+    Between the two, a marker file next to the lock file (C(.erpnext_site.NAME.pending)) says the site is not
+    finished; a later run that finds it sets the password (RV(site.template) V(completed)), also in check mode it
+    reports the change. Like the lock, the marker is on the host where the module runs.
   - C(bench new-site) that fails midway (wrong database root password, lock timeout, missing app) leaves the site
     directory behind; a retry would then fail with "already exists". The module reports such a half-created site
     and what to do about it instead of retrying.
@@ -190,11 +210,20 @@ site:
       description: Whether this task created the site (would create it, in check mode).
       type: bool
       sample: false
+    template:
+      description:
+        - V(not used) (O(template=false), or the site was there), V(used) (the site was made from the existing
+          template), V(created) (the template was made first), V(rebuilt) (the template was made again first),
+          V(completed) (an earlier run made the site from the template and stopped before setting its
+          Administrator password; set now). Predicted in check mode.
+      type: str
+      sample: used
   sample:
     name: acme.erp.example.org
     apps: [{name: frappe, version: 15.103.0}, {name: erpnext, version: 15.102.0}, {name: posawesome, version: 15.31.0}]
     config_keys: [host_name]
     created: true
+    template: used
 commands:
   description: The bench commands the task ran, in order, secrets masked. Check mode runs only reading commands.
   returned: always
@@ -203,10 +232,13 @@ commands:
   sample: ["bench --site acme.erp.example.org list-apps"]
 """
 
+import hashlib
 import json
 import math
 import re
+import secrets
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils import _frappe
 from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import MASK, BenchError, BenchRunner
 from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
@@ -217,6 +249,58 @@ APP_LINE = re.compile(r"^([a-z_][a-z0-9_]*)(?:\s+(\S+)(?:\s+(\S+))?)?$")
 # bench's set-config rewrites these strings (frappe.installer._update_config_file)
 CONVERTED_STRINGS = ("0", "1", "true", "false", "None")
 SECRET_KEY = re.compile(r"pass|secret|key|token", re.IGNORECASE)
+
+
+# Read inside the template site: what it holds that a new client's site must not inherit, the app versions
+# its database was made by, the bench's own versions, and where its database dump is.
+TEMPLATE_STATE = """
+import os
+import frappe
+from frappe.utils.change_log import get_versions
+
+def count(query):
+    return frappe.db.sql(query)[0][0]
+
+result = {
+    "installed": [[row.app_name, row.app_version]
+                  for row in frappe.get_single("Installed Applications").installed_applications],
+    "bench": {app: info["version"] for app, info in get_versions().items()},
+    "holds": {
+        "users": count("select count(*) from `tabUser` where name not in ('Administrator', 'Guest')"),
+        "api_keys": count("select count(*) from `tabUser` where ifnull(api_key, '') != ''"),
+        "sessions": count("select count(*) from `tabSessions`"),
+        "encrypted_fields": count("select count(*) from `__Auth` where encrypted = 1"),
+    },
+    "dump": os.path.abspath(params["dump"]) if os.path.isfile(params["dump"]) else None,
+}
+"""
+
+
+def template_site(apps):
+    """The bench's template site for one list of apps: never a client's name (.invalid is never a real domain)."""
+    return "erpnext-template-%s.invalid" % hashlib.sha256(",".join(apps).encode()).hexdigest()[:12]
+
+
+def template_dump(site):
+    """Where the template's database dump goes, relative to the bench's sites/ directory (bench's cwd)."""
+    return "%s/private/backups/template-database.sql.gz" % site
+
+
+def template_problem(state, apps):
+    """Why a template cannot be used as it is, or None."""
+    installed = dict(state["installed"])
+    if [app for app, _version in state["installed"]] != ["frappe"] + apps:
+        return "it holds the apps %s, not %s" % (", ".join(installed), ", ".join(["frappe"] + apps))
+    stale = ["%s %s (bench: %s)" % (app, version, state["bench"].get(app))
+             for app, version in installed.items() if state["bench"].get(app) != version]
+    if stale:
+        return "it was made by other app versions than the bench's: " + ", ".join(stale)
+    holds = ["%s %s" % (count, what.replace("_", " ")) for what, count in sorted(state["holds"].items()) if count]
+    if holds:
+        return "it holds %s, which every site made from it would inherit" % ", ".join(holds)
+    if not state["dump"]:
+        return "its database dump is missing"
+    return None
 
 
 class SiteProblem(Exception):
@@ -278,6 +362,8 @@ class ErpnextSite:
         self.runner = runner
         self.name = params["name"]
         self.changed = False
+        self.warnings = []
+        self.template_status = "not used"
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -323,20 +409,76 @@ class ErpnextSite:
             raise SiteProblem("%s needed to %s site %s" % (
                 " and ".join(missing) + (" is" if len(missing) == 1 else " are"), action, self.name))
 
-    def create(self, apps):
-        self.require("create", "admin_password", "db_root_password")
-        self.changed = True
-        args = ["new-site", self.name, "--db-root-username", self.params["db_root_username"]]
+    def new_site(self, name, apps, admin_password, source_sql=None):
+        """`bench new-site`; (rc, stdout, stderr), or None in check mode."""
+        args = ["new-site", name, "--db-root-username", self.params["db_root_username"]]
+        if source_sql:
+            args += ["--source-sql", source_sql]
         for app in apps:
             args += ["--install-app", app]
         # The order of the prompts: frappe asks the root password to create the database, then the
-        # Administrator password twice (frappe.utils.install.get_admin_password) while installing frappe.
-        stdin = [self.params["db_root_password"], self.params["admin_password"], self.params["admin_password"]]
+        # Administrator password twice (frappe.utils.install.get_admin_password) while installing frappe;
+        # from a template frappe is already installed and only the first is asked.
+        return self.runner.write(args, check=False,
+                                 stdin=[self.params["db_root_password"], admin_password, admin_password])
+
+    def template(self, apps):
+        """The template's dump, made first when missing or unusable; (absolute dump path, apps, status)."""
+        site = template_site(apps)
+        state = self.template_state(site)
+        problem = "there is none" if state is None else template_problem(state, apps)
+        if problem is None:
+            return state["dump"], state["installed"], "used"
+        status = "created" if state is None else "rebuilt"
+        if state is not None:
+            self.warnings.append("The template site %s is rebuilt: %s." % (site, problem))
+            self.runner.write(["drop-site", site, "--no-backup", "--db-root-username", self.params["db_root_username"]],
+                              stdin=[self.params["db_root_password"]])
+        # A password nobody knows: the template is never logged in to, and every site made from it gets its own.
+        password = secrets.token_urlsafe(24)
+        self.runner.secrets.append(password)
+        done = self.new_site(site, apps, password)
+        if done is not None:
+            if done[0] != 0:
+                raise SiteProblem("Creating the template site %s failed (exit code %s):\n%s"
+                                  % (site, done[0], BenchError("", stdout=done[1], stderr=done[2]).tail))
+            self.runner.write(["--site", site, "backup", "--backup-path-db", template_dump(site)])
+            state = self.template_state(site)
+            problem = template_problem(state, apps)
+            if problem:
+                raise SiteProblem("The template site %s made just now is not usable: %s" % (site, problem))
+            return state["dump"], state["installed"], status
+        return None, [["frappe", None]] + [[app, None] for app in apps], status
+
+    def template_state(self, site):
+        rc, stdout, stderr = self.runner.read(_frappe.argv(site), check=False,
+                                              stdin=[_frappe.payload(TEMPLATE_STATE, {"program": "template_state",
+                                                                                       "dump": template_dump(site)})])
+        if rc != 0 and "Site %s does not exist" % site in stdout + stderr:
+            return None
+        if rc != 0:
+            raise SiteProblem("The template site %s exists but cannot be read (`%s`, exit code %s):\n%s"
+                              % (site, self.runner.calls[-1], rc, BenchError("", stdout=stdout, stderr=stderr).tail))
+        return _frappe.answer(self.runner, stdout)
+
+    def create(self, apps):
+        """Create the site; the apps it got as [[name, version]] when known without reading the site again."""
+        self.require("create", "admin_password", "db_root_password")
+        self.changed = True
+        installed = None
         # new-site gives up on bench's own lock after one second: queue behind other creations on this bench
         with self.runner.exclusive(self.params["queue_timeout"]):
-            result = self.runner.write(args, check=False, stdin=stdin)
+            if self.params["template"]:
+                dump, installed, self.template_status = self.template(apps)
+                # from here until the Administrator password is set the site holds the template's: marked
+                self.runner.set_pending(self.name, True)
+                result = self.new_site(self.name, apps, self.params["admin_password"], source_sql=dump)
+            else:
+                result = self.new_site(self.name, apps, self.params["admin_password"])
         if result is None or result[0] == 0:  # None: check mode, nothing ran
-            return
+            if self.params["template"]:
+                self.set_admin_password()
+            return installed
         rc, stdout, stderr = result
         error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
         if "Site %s already exists" % self.name in stdout:
@@ -352,6 +494,12 @@ class ErpnextSite:
     def write(self, args, stdin=()):
         self.changed = True
         self.runner.write(args, stdin=stdin)
+
+    def set_admin_password(self):
+        """A site made from the template holds the template's Administrator password until this ran."""
+        self.require("finish", "admin_password")
+        self.write(["--site", self.name, "set-admin-password"], stdin=[self.params["admin_password"]])
+        self.runner.set_pending(self.name, False)
 
     def set_config(self, key, value):
         if isinstance(value, str):
@@ -370,14 +518,21 @@ class ErpnextSite:
         created = apps is None
         before = {"state": "absent"} if created else {"state": "present", "apps": [app for app, _v in apps]}
         if created:
-            self.create(wanted_apps)
-            if self.check_mode:
+            installed = self.create(wanted_apps)
+            if installed is not None:
+                apps = [tuple(app) for app in installed]
+                config = self.read_config() if wanted_config and not self.check_mode else {}
+            elif self.check_mode:
                 apps = [("frappe", None)] + [(app, None) for app in wanted_apps]
                 config = {}
             else:
                 apps = self.read_apps()
                 config = self.read_config() if wanted_config else {}
         else:
+            if self.runner.is_pending(self.name):
+                # a run that created it from the template stopped before setting its Administrator password
+                self.set_admin_password()
+                self.template_status = "completed"
             config = self.read_config() if wanted_config else {}
             before["site_config"] = {key: shown_value(key, config[key]) for key in wanted_config if key in config}
         installed = [app for app, _v in apps]
@@ -399,6 +554,7 @@ class ErpnextSite:
             "apps": [{"name": app, "version": version} for app, version in apps],
             "config_keys": sorted(wanted_config),
             "created": created,
+            "template": self.template_status,
         }
         after = {"state": "present", "apps": [app for app, _v in apps],
                  "site_config": {key: shown_value(key, value) for key, value in wanted_config.items()}}
@@ -411,6 +567,7 @@ class ErpnextSite:
         self.require("drop", "db_root_password")
         self.write(["drop-site", self.name, "--db-root-username", self.params["db_root_username"]],
                    stdin=[self.params["db_root_password"]])
+        self.runner.set_pending(self.name, False)
         return {}, {"state": "present", "apps": [app for app, _v in apps]}, {"state": "absent"}
 
 
@@ -425,6 +582,7 @@ ARGUMENT_SPEC = dict(
     bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
     bench_command=dict(type="list", elements="str", default=["bench"]),
     site_config=dict(type="dict"),
+    template=dict(type="bool", default=False),
     timeout=dict(type="int", default=1800),
     queue_timeout=dict(type="int", default=3600),
 )
@@ -444,7 +602,7 @@ def execute(params, check_mode, diff, run_command):
             result, before, after = site.absent()
     except (BenchError, SiteProblem) as error:
         return dict(failed=True, msg=runner.mask(str(error)), commands=runner.calls)
-    output = dict(changed=site.changed, site=result, commands=runner.calls)
+    output = dict(changed=site.changed, site=result, commands=runner.calls, warnings=site.warnings)
     if diff:
         output["diff"] = dict(before=before, after=after)
     return output
