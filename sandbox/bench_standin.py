@@ -449,8 +449,62 @@ def _template_state(bench, db_name, params):
     }
 
 
+def _setup_of(entry):
+    """The site's setup as ERPNext keeps it: System Settings, companies, users, POS Profiles."""
+    return entry.setdefault("setup", {"setup_complete": False, "scheduler": False, "default_company": None,
+                                      "system": {"country": None, "currency": None, "time_zone": None, "language": "en"},
+                                      "companies": {}, "users": {}, "pos_profiles": {}})
+
+
+def _setup_state(bench, db_name, params):
+    """What _erpnext_setup.STATE answers."""
+    with _database(bench.root, write=False) as db:
+        setup = _setup_of(dict(db["databases"][db_name]))
+    company = setup["companies"].get(params["company"] or "") or setup["companies"].get(setup["default_company"] or "")
+    return {"setup_complete": setup["setup_complete"], "system": setup["system"],
+            "default_company": setup["default_company"], "company": company,
+            "scheduler": setup["scheduler"], "user": setup["users"].get(params["user"] or ""),
+            "pos_profile": setup["pos_profiles"].get(params["pos_profile"] or "")}
+
+
+def _setup_apply(bench, db_name, params):
+    """What _erpnext_setup.APPLY does, on the stand-in's database; then STATE's answer."""
+    with _database(bench.root) as db:
+        setup = _setup_of(db["databases"][db_name])
+        for action, data in params["actions"]:
+            if action == "wizard":
+                setup["companies"][data["company_name"]] = {
+                    "name": data["company_name"], "abbr": data["company_abbr"], "country": data["country"],
+                    "currency": data["currency"], "fiscal_year_start": data["fy_start_date"][5:]}
+                setup.update(setup_complete=True, scheduler=True, default_company=data["company_name"])
+                language = next((code for code, name in LANGUAGE_NAMES.items() if name == data["language"]), "en")
+                setup["system"] = {"country": data["country"], "currency": data["currency"],
+                                   "time_zone": data["timezone"], "language": language}
+            elif action == "create_user":
+                setup["users"][data["email"]] = {"enabled": True, "full_name": data["full_name"],
+                                                 "roles": sorted(data["roles"]), "send_welcome_email": False}
+                setup.setdefault("passwords", {})[data["email"]] = hash_password(data["password"])
+            elif action == "update_user":
+                user = setup["users"][data["email"]]
+                user.update({key: value for key, value in data.items() if key in ("full_name", "enabled")})
+                user["roles"] = sorted(set(user["roles"]) | set(data.get("roles", [])))
+            elif action == "scheduler":
+                setup["scheduler"] = bool(data)
+            elif action == "create_pos_profile":
+                setup["pos_profiles"][data["name"]] = {
+                    **{key: data[key] for key in ("company", "warehouse", "price_list", "currency",
+                                                  "write_off_account", "write_off_cost_center")},
+                    "disabled": False, "modes_of_payment": [data["mode_of_payment"]], "users": list(data["users"])}
+            elif action == "add_pos_profile_users":
+                setup["pos_profiles"][data["name"]]["users"] += data["users"]
+    return _setup_state(bench, db_name, params)
+
+
+# frappe's languages the stand-in's wizard knows by name (the module passes the name, as the wizard's form does)
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+
 # What the collection's programs (plugins/module_utils/_frappe.py) answer on a real bench, by their name.
-PROGRAMS = {"template_state": _template_state}
+PROGRAMS = {"template_state": _template_state, "setup_state": _setup_state, "setup_apply": _setup_apply}
 
 
 def cmd_execute(bench, site, args):

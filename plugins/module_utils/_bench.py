@@ -22,6 +22,11 @@ import threading
 import time
 
 MASK = "********"
+# The options of every module that drives a bench (doc fragment _bench).
+BENCH_ARGUMENT_SPEC = dict(
+    bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
+    bench_command=dict(type="list", elements="str", default=["bench"]),
+)
 TAIL_LINES = 12
 LOCK_FILE = ".erpnext_site.lock"
 LOCK_POLL_SECONDS = 0.1

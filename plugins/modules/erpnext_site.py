@@ -21,17 +21,8 @@ description:
     The module never repairs it with C(--force) itself.
 author:
   - SecureNexus engineering (@securenexus)
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
+extends_documentation_fragment:
+  - securenexus.provisioning._bench
 options:
   name:
     description:
@@ -74,20 +65,6 @@ options:
     description:
       - Password of O(db_root_username). Needed when the site is created or dropped.
     type: str
-  bench_path:
-    description:
-      - The bench directory; bench runs with it as working directory.
-      - When it does not exist on the target (bench runs in a container through O(bench_command)),
-        the command runs from the current directory and the container's own working directory applies.
-    type: path
-    default: /home/frappe/frappe-bench
-  bench_command:
-    description:
-      - The command that runs bench, as a list (no shell), followed by the bench arguments.
-      - For frappe_docker, for example V([docker, compose, -f, /srv/erpnext/compose.yml, exec, -T, backend, bench]).
-    type: list
-    elements: str
-    default: [bench]
   site_config:
     description:
       - Keys to keep in the site's C(site_config.json) (C(bench --site NAME set-config)). Other keys are left alone.
@@ -239,7 +216,7 @@ import re
 import secrets
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils import _frappe
-from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import MASK, BenchError, BenchRunner
+from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import BENCH_ARGUMENT_SPEC, MASK, BenchError, BenchRunner
 from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 SITE_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
@@ -579,8 +556,7 @@ ARGUMENT_SPEC = dict(
     admin_password=dict(type="str", no_log=True),
     db_root_username=dict(type="str", default="root"),
     db_root_password=dict(type="str", no_log=True),
-    bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
-    bench_command=dict(type="list", elements="str", default=["bench"]),
+    **BENCH_ARGUMENT_SPEC,
     site_config=dict(type="dict"),
     template=dict(type="bool", default=False),
     timeout=dict(type="int", default=1800),
