@@ -53,8 +53,14 @@ def answer(runner, stdout):
 
 
 def read(runner, site, code, params=None):
-    """Run a program that changes nothing (also in check mode); return its answer (the global ``result``)."""
-    _rc, stdout, _stderr = runner.read(argv(site), stdin=[payload(code, params or {})])
+    """Run a program that changes nothing (also in check mode); return its answer (the global ``result``),
+    or None when bench does not know the site."""
+    rc, stdout, stderr = runner.read(argv(site), check=False, stdin=[payload(code, params or {})])
+    if rc != 0 and "Site %s does not exist" % site in stdout:
+        return None
+    if rc != 0:
+        error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
+        raise BenchError("`%s` failed with exit code %s:\n%s" % (runner.calls[-1], rc, error.tail or "(no output)"))
     return answer(runner, stdout)
 
 

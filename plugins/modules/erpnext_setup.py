@@ -206,6 +206,9 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._frappe_g
 from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 COMPANY_FIELDS = ("country", "currency", "fiscal_year_start")
+# What a site that bench new-site just made answers (frappe's own defaults).
+NEW_SITE = {"setup_complete": False, "default_company": None, "company": None, "scheduler": False, "user": None,
+            "pos_profile": None, "system": {"country": None, "currency": None, "time_zone": None, "language": "en"}}
 
 
 def validate(params):
@@ -377,6 +380,11 @@ def execute(params, check_mode, diff, run_command):
                       "user": user.get("email"), "pos_profile": (params["pos_profile"] or {}).get("name")}
     try:
         before = _frappe.read(runner, params["site"], setup.STATE + "\nresult = state(params)\n", program_params)
+        if before is None and not check_mode:
+            raise SetupProblem("Site %s does not exist: create it first (securenexus.provisioning.erpnext_site)"
+                               % params["site"])
+        # in check mode the site may be one that erpnext_site would create: then everything is to do
+        before = before or dict(NEW_SITE)
         actions, company_diff, profile_diff = plan(params, before)
         after = before
         if actions:

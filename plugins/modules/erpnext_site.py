@@ -428,15 +428,7 @@ class ErpnextSite:
         return None, [["frappe", None]] + [[app, None] for app in apps], status
 
     def template_state(self, site):
-        rc, stdout, stderr = self.runner.read(_frappe.argv(site), check=False,
-                                              stdin=[_frappe.payload(TEMPLATE_STATE, {"program": "template_state",
-                                                                                       "dump": template_dump(site)})])
-        if rc != 0 and "Site %s does not exist" % site in stdout + stderr:
-            return None
-        if rc != 0:
-            raise SiteProblem("The template site %s exists but cannot be read (`%s`, exit code %s):\n%s"
-                              % (site, self.runner.calls[-1], rc, BenchError("", stdout=stdout, stderr=stderr).tail))
-        return _frappe.answer(self.runner, stdout)
+        return _frappe.read(self.runner, site, TEMPLATE_STATE, {"program": "template_state", "dump": template_dump(site)})
 
     def create(self, apps):
         """Create the site; the apps it got as [[name, version]] when known without reading the site again."""

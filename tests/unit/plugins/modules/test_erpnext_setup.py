@@ -140,3 +140,14 @@ def test_the_fiscal_year_holding_today_starts_on_the_given_day():
     import datetime
     assert _erpnext_setup.fiscal_year("04-01", datetime.date(2026, 2, 1)) == ("2025-04-01", "2026-03-31")
     assert _erpnext_setup.fiscal_year("01-01", datetime.date(2026, 12, 2)) == ("2026-01-01", "2026-12-31")
+
+
+def test_check_mode_on_a_site_not_made_yet_predicts_everything(tmp_path):
+    bench_dir = bench_standin.init_bench(tmp_path / "bench")
+    result = run(bench_dir, check_mode=True, **EVERYTHING)
+    assert result["changed"] and result["actions"] == ["wizard", "create_user", "create_pos_profile"]
+
+
+def test_a_missing_site_is_an_error_outside_check_mode(tmp_path):
+    result = run(bench_standin.init_bench(tmp_path / "bench"), **EVERYTHING)
+    assert result["failed"] and "Site acme.erp.example.org does not exist" in result["msg"]
