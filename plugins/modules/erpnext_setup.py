@@ -16,9 +16,9 @@ description:
     user among its users (what POS Awesome needs to open).
   - Reads the whole state in one bench command (C(bench --site SITE execute), Python run inside frappe, read
     from standard input) and changes what differs in one more. An idempotent run costs one bench command.
-  - Company data of a site whose wizard is complete is never written: a wizard completed by hand is adopted
+  - "Company data of a site whose wizard is complete is never written: a wizard completed by hand is adopted
     (the POS Profile is made for the site's default company), and differences from O(company) are reported in
-    RV(company_differences) and as a warning (ERPNext refuses a currency change once there are transactions).
+    RV(company_differences) and as a warning (ERPNext refuses a currency change once there are transactions)."
   - Only options that are set are managed.
 author:
   - SecureNexus engineering (@securenexus)
@@ -177,12 +177,12 @@ setup:
     user: {enabled: true, full_name: Anna Schmidt, roles: [Accounts Manager, System Manager]}
     pos_profile: {company: ACME GmbH, warehouse: Stores - AG, users: [anna@acme.example.org]}
 company_differences:
-  description: Company data on the site that differs from O(company) (never written), as C({field: [site, wanted]}).
+  description: "Company data on the site that differs from O(company) (never written), as C({field: [site, wanted]})."
   returned: always
   type: dict
   sample: {currency: [USD, EUR]}
 pos_profile_differences:
-  description: Fields of an existing POS Profile that differ from O(pos_profile), as C({field: [site, wanted]}).
+  description: "Fields of an existing POS Profile that differ from O(pos_profile), as C({field: [site, wanted]})."
   returned: always
   type: dict
   sample: {}
