@@ -37,7 +37,7 @@ APPS = {
     # name: (version, branch, required apps) as on the measured bench
     "frappe": ("15.103.0", "version-15", ()),
     "erpnext": ("15.102.0", "version-15", ()),
-    "posawesome": ("15.31.0", "version-15", ("erpnext",)),
+    "posawesome": ("15.31.0", "develop", ("erpnext",)),
 }
 PATHS_IN_BENCH = ("apps", "sites", "config")
 MARIADB_VERSION = "10.11.6-MariaDB-0+deb12u1"
@@ -375,7 +375,8 @@ def cmd_new_site(bench, site, args):
               ("apps/frappe/frappe/installer.py", 87, "_new_site", "install_db(")]
     for sub in ("private/backups", "public/files", "private/files", "locks", "logs"):
         (site_path / sub).mkdir(parents=True, exist_ok=True)
-    with _filelock(bench.root / "config" / "bench_new_site.lock", "bench_new_site"):
+    # frappe's filelock lives in the site's own locks/: two creations of different sites run side by side
+    with _filelock(site_path / "locks" / "bench_new_site.lock", "bench_new_site"):
         config_file = site_config_path(bench.root, site)
         if not config_file.exists():
             db_name = args.db_name or "_" + hashlib.sha1(os.path.realpath(site_path).encode()).hexdigest()[:16]
@@ -534,7 +535,7 @@ def cmd_install_app(bench, site, args):
                                      "_install_app(app, verbose=context.verbose, force=force)"),
                                     (str(bench.root / "apps/frappe/frappe/installer.py"), 246, "install_app",
                                      "app_hooks = frappe.get_hooks(app_name=name)")], f"ModuleNotFoundError: {error}")
-                print(f"An error occurred while installing {app}: {error}\n{trace}")
+                print(f'Could not find app "{app}": \n{error}\nAn error occurred while installing {app}: {error}\n{trace}')
                 exit_code = 1
     if exit_code:
         raise CommandFailed(exit_code)
@@ -667,11 +668,21 @@ def cmd_drop_site(bench, site, args):
         ], f"frappe.exceptions.IncorrectSitePath: 404 Not Found: {site} does not exist")
     conf = json.loads(site_config_path(bench.root, site).read_text())
     connected = site_database(bench.root, site) is not None
-    if not connected and not args.force:
-        bench.connect(site, frames + [("apps/frappe/frappe/commands/site.py", 756, "_drop_site", "frappe.connect()")])
-    if not args.no_backup and connected:
+    if not args.no_backup:
         print(f"Taking backup of {site}")
-        bench.backup(site)
+        if not connected and not args.force:
+            user = conf.get("db_user", conf.get("db_name"))
+            print("=" * 77)
+            print(f"Error: The operation has stopped because backup of {site}'s database failed.")
+            print(f"Reason: (1698, \"Access denied for user '{user}'@'localhost'\")\n")
+            print("Fix the issue and try again.")
+            print(f"Hint: Use 'bench drop-site {site} --force' to force the removal of {site}")
+            raise CommandFailed(1)
+        if connected:
+            print(f"set -o pipefail; /usr/bin/mariadb-dump --user={conf['db_name']} --password=********** "
+                  f"--single-transaction --quick --lock-tables=false {conf['db_name']} | /usr/bin/gzip >> "
+                  f"./{site}/private/backups/...-database.sql.gz\n")
+            bench.backup(site)
     print("Dropping site database and user")
     bench.check_root(args.db_root_username, args.db_root_password,
                      frames + [("apps/frappe/frappe/database/mariadb/setup_db.py", 77, "drop_user_and_database",

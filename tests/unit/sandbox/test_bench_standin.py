@@ -125,12 +125,22 @@ def administrator_password_is(bench_dir, site, password):
         return bench_standin.check_password(password, db["databases"][conf["db_name"]]["admin_password"])
 
 
-def test_new_site_while_another_holds_the_lock_fails(bench):
-    lock = bench / "config" / "bench_new_site.lock"
+def test_a_creation_holding_its_sites_lock_does_not_block_another_site(bench):
+    lock = bench / "sites" / "a.test" / "locks" / "bench_new_site.lock"
+    lock.parent.mkdir(parents=True)
     with open(lock, "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        rc, _stdout, stderr = run(bench, "new-site", "b.test", *NEW_SITE)
-    assert rc == 1 and "LockTimeoutError: Failed to aquire lock: bench_new_site" in stderr
+        rc, stdout, stderr = run(bench, "new-site", "b.test", *NEW_SITE)
+    assert rc == 0, stdout + stderr
+
+
+def test_drop_site_of_a_half_created_site_fails_on_the_backup_and_succeeds_without_it(bench):
+    run(bench, "new-site", "a.test", "--admin-password", "x", "--db-root-password", "wrong")
+    rc, stdout, _stderr = run(bench, "drop-site", "a.test", "--db-root-password", ROOT_PW)
+    assert rc == 1 and "Error: The operation has stopped because backup of a.test's database failed." in stdout
+    assert "Hint: Use 'bench drop-site a.test --force'" in stdout
+    assert run(bench, "drop-site", "a.test", "--no-backup", "--db-root-password", ROOT_PW)[0] == 0
+    assert not (bench / "sites" / "a.test").exists()
 
 
 def test_list_apps_formats(bench):
@@ -139,7 +149,7 @@ def test_list_apps_formats(bench):
     assert run(bench, "--site", "a.test", "list-apps", "--format", "json") == (0, expected_json, "")
     assert run(bench, "--site", "a.test", "list-apps", "-f", "json") == (0, expected_json, "")
     assert run(bench, "--site", "a.test", "list-apps") == (
-        0, "\nfrappe     15.103.0 version-15\nerpnext    15.102.0 version-15\nposawesome 15.31.0  version-15\n\n", "")
+        0, "\nfrappe     15.103.0 version-15\nerpnext    15.102.0 version-15\nposawesome 15.31.0  develop\n\n", "")
 
 
 def test_unknown_site_does_not_exist(bench):
