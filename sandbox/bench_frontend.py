@@ -63,7 +63,12 @@ class FrontendHandler(BaseHTTPRequestHandler):
             self._send(200, {"message": "pong"})
         elif path == "/app/posapp":
             entry = bench_standin.site_database(self.bench, site)
-            if entry and "posawesome" in entry.get("installed_apps", []):
+            if self._session(site) is None:
+                self.send_response(301)
+                self.send_header("Location", "/login?redirect-to=%2Fapp%2Fposapp")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif entry and "posawesome" in entry.get("installed_apps", []):
                 self._send(200, "<!DOCTYPE html><html><head><title>POS Awesome</title></head>"
                                 "<body><div id=\"app\"></div></body></html>", "text/html; charset=utf-8")
             else:
@@ -103,12 +108,17 @@ class FrontendHandler(BaseHTTPRequestHandler):
         else:
             self._send(401, {"message": "Invalid login credentials", "exc_type": "AuthenticationError"})
 
+    def _session(self, site):
+        """(site, user) of the request's login on this site, or None (a guest)."""
+        cookies = http.cookies.SimpleCookie(self.headers.get("Cookie") or "")
+        session = SESSIONS.get(cookies["sid"].value) if "sid" in cookies else None
+        return session if session and session[0] == site else None
+
     def _opening_dialog(self, site):
         """POS Awesome's posawesome.api.shifts.get_opening_dialog_data: the enabled POS Profiles that list the
         session's user among their users; a guest is refused like any method that is not allow_guest."""
-        cookies = http.cookies.SimpleCookie(self.headers.get("Cookie") or "")
-        session = SESSIONS.get(cookies["sid"].value) if "sid" in cookies else None
-        if not session or session[0] != site:
+        session = self._session(site)
+        if session is None:
             self._send(403, {"exc_type": "PermissionError", "message": "Not permitted"})
             return
         profiles = (bench_standin.site_database(self.bench, site) or {}).get("setup", {}).get("pos_profiles", {})

@@ -133,14 +133,27 @@ def new_site(bench_dir, site, *apps):
     subprocess.run(args, cwd=bench_dir, check=True, capture_output=True, stdin=subprocess.DEVNULL)
 
 
-def request(url, host, data=None):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def request(url, host, data=None, cookie=None):
     body = None if data is None else json.dumps(data).encode()
-    headers = {"Host": host, "Content-Type": "application/json"}
+    headers = {"Host": host, "Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=10) as response:
+        with urllib.request.build_opener(NoRedirect).open(urllib.request.Request(url, data=body, headers=headers),
+                                                          timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def login_cookie(url, host):
+    request_ = urllib.request.Request(url + "/api/method/login", headers={"Host": host, "Content-Type": "application/json"},
+                                      data=json.dumps({"usr": "Administrator", "pwd": "Adm1n-frontend-9a8b7c"}).encode())
+    with urllib.request.urlopen(request_, timeout=10) as response:
+        return response.headers["Set-Cookie"].split(";")[0]
 
 
 def test_frontend_ping_answers_pong_for_an_existing_site(bench_dir, frontend):
@@ -163,8 +176,14 @@ def test_frontend_login_checks_the_admin_password(bench_dir, frontend):
 def test_frontend_posapp_needs_posawesome_installed(bench_dir, frontend):
     new_site(bench_dir, "a.test", "erpnext")
     new_site(bench_dir, "b.test", "erpnext", "posawesome")
-    assert request(frontend + "/app/posapp", "a.test")[0] == 404
-    assert request(frontend + "/app/posapp", "b.test")[0] == 200
+    assert request(frontend + "/app/posapp", "a.test", cookie=login_cookie(frontend, "a.test"))[0] == 404
+    assert request(frontend + "/app/posapp", "b.test", cookie=login_cookie(frontend, "b.test"))[0] == 200
+
+
+def test_frontend_posapp_logged_out_redirects_to_the_login(bench_dir, frontend):
+    new_site(bench_dir, "b.test", "erpnext", "posawesome")
+    status, _body = request(frontend + "/app/posapp", "b.test")
+    assert status == 301
 
 
 def test_frontend_bad_login_body_is_a_clean_400(bench_dir, frontend):
