@@ -477,6 +477,12 @@ def _setup_apply(bench, db_name, params):
                 setup["companies"][data["company_name"]] = {
                     "name": data["company_name"], "abbr": data["company_abbr"], "country": data["country"],
                     "currency": data["currency"], "fiscal_year_start": data["fy_start_date"][5:]}
+                names = WIZARD_NAMES[data["language"]]
+                setup.setdefault("company_defaults", {})[data["company_name"]] = {
+                    "warehouse": f"{names['warehouse']} - {data['company_abbr']}", "price_list": names["price_list"],
+                    "mode_of_payment": names["mode_of_payment"], "currency": data["currency"],
+                    "write_off_account": f"{names['write_off_account']} - {data['company_abbr']}",
+                    "write_off_cost_center": f"{names['cost_center']} - {data['company_abbr']}"}
                 setup.update(setup_complete=True, scheduler=True, default_company=data["company_name"])
                 language = next((code for code, name in LANGUAGE_NAMES.items() if name == data["language"]), "en")
                 setup["system"] = {"country": data["country"], "currency": data["currency"],
@@ -492,6 +498,8 @@ def _setup_apply(bench, db_name, params):
             elif action == "scheduler":
                 setup["scheduler"] = bool(data)
             elif action == "create_pos_profile":
+                defaults = setup["company_defaults"][data["company"]]
+                data = dict(data, **{key: value for key, value in defaults.items() if data.get(key) is None})
                 setup["pos_profiles"][data["name"]] = {
                     **{key: data[key] for key in ("company", "warehouse", "price_list", "currency",
                                                   "write_off_account", "write_off_cost_center")},
@@ -502,7 +510,14 @@ def _setup_apply(bench, db_name, params):
 
 
 # frappe's languages the stand-in's wizard knows by name (the module passes the name, as the wizard's form does)
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+# What ERPNext's setup wizard names the company's records in the site's language (measured, de included)
+WIZARD_NAMES = {
+    "English": {"warehouse": "Stores", "price_list": "Standard Selling", "mode_of_payment": "Cash",
+                "write_off_account": "Write Off", "cost_center": "Main"},
+    "Deutsch": {"warehouse": "Lagerräume", "price_list": "Standard-Vertrieb", "mode_of_payment": "Bargeld",
+                "write_off_account": "Abschreiben", "cost_center": "Haupt"},
+}
 
 # What the collection's programs (plugins/module_utils/_frappe.py) answer on a real bench, by their name.
 PROGRAMS = {"template_state": _template_state, "setup_state": _setup_state, "setup_apply": _setup_apply}

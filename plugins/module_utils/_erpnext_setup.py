@@ -116,7 +116,26 @@ def update_user(data):
     user.save(ignore_permissions=True)
 
 
+def company_defaults(company):
+    """What the setup wizard made for the company, in the site's language (names are translated: with
+    language de the price list is not "Standard Selling" and the warehouse not "Stores - ABBR")."""
+    row = frappe.db.get_value("Company", company, ["write_off_account", "cost_center", "default_currency"], as_dict=True)
+    warehouse = frappe.db.get_single_value("Stock Settings", "default_warehouse")
+    if not warehouse or frappe.db.get_value("Warehouse", warehouse, "company") != company:
+        warehouse = frappe.db.get_value("Warehouse", {"company": company, "is_group": 0}, "name", order_by="creation asc")
+    cash = frappe.db.sql(
+        "select account.parent from `tabMode of Payment Account` account"
+        " join `tabMode of Payment` mode on mode.name = account.parent"
+        " where account.company = %s and mode.type = 'Cash' and mode.enabled = 1 order by mode.creation limit 1",
+        company)
+    return {"warehouse": warehouse, "price_list": frappe.db.get_single_value("Selling Settings", "selling_price_list"),
+            "mode_of_payment": cash[0][0] if cash else None, "write_off_account": row.write_off_account,
+            "write_off_cost_center": row.cost_center, "currency": row.default_currency}
+
+
 def create_pos_profile(data):
+    defaults = company_defaults(data["company"])
+    data = dict(data, **{key: value for key, value in defaults.items() if data.get(key) is None})
     profile = frappe.new_doc("POS Profile")
     profile.set("__newname", data["name"])
     profile.update({"company": data["company"], "warehouse": data["warehouse"], "currency": data["currency"],

@@ -102,9 +102,10 @@ options:
     type: bool
   pos_profile:
     description:
-      - A POS Profile for the company with O(user.email) among its users. Defaults are what ERPNext's setup wizard
-        makes for the company - warehouse C(Stores - ABBR), price list C(Standard Selling), mode of payment
-        C(Cash), write-off account C(Write Off - ABBR), cost center C(Main - ABBR).
+      - A POS Profile for the company with O(user.email) among its users. Unset fields get what ERPNext's setup
+        wizard made for the company, looked up on the site (their names are in the site's language) - the default
+        warehouse of Stock Settings, the selling price list of Selling Settings, the company's first enabled
+        mode of payment of type Cash with an account, its write-off account and its default cost center.
       - An existing profile is only given the missing user; its other fields are compared and reported in
         RV(pos_profile_differences), never written.
     type: dict
@@ -119,11 +120,9 @@ options:
       price_list:
         description: Selling price list.
         type: str
-        default: Standard Selling
       mode_of_payment:
         description: Default mode of payment.
         type: str
-        default: Cash
       write_off_account:
         description: Write-off account.
         type: str
@@ -206,6 +205,7 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils._frappe_g
 from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
 
 COMPANY_FIELDS = ("country", "currency", "fiscal_year_start")
+PROFILE_FIELDS = ("warehouse", "price_list", "write_off_account", "write_off_cost_center")
 # What a site that bench new-site just made answers (frappe's own defaults).
 NEW_SITE = {"setup_complete": False, "default_company": None, "company": None, "scheduler": False, "user": None,
             "pos_profile": None, "system": {"country": None, "currency": None, "time_zone": None, "language": "en"}}
@@ -279,19 +279,19 @@ def plan(params, state):
     if profile:
         wizard = next((data for name, data in actions if name == "wizard"), None)
         company_name = wizard["company_name"] if wizard else (state["company"] or {}).get("name")
-        abbr = wizard["company_abbr"] if wizard else (state["company"] or {}).get("abbr")
         currency = wizard["currency"] if wizard else (state["company"] or {}).get("currency")
         if not company_name:
             raise SetupProblem("pos_profile: the site has no company yet; give company to run the setup wizard")
-        wanted = {"company": company_name, "warehouse": profile["warehouse"] or "Stores - %s" % abbr,
-                  "price_list": profile["price_list"], "currency": currency,
-                  "write_off_account": profile["write_off_account"] or "Write Off - %s" % abbr,
-                  "write_off_cost_center": profile["write_off_cost_center"] or "Main - %s" % abbr}
+        # unset fields: what the wizard made for the company, looked up on the site (its names are translated)
+        wanted = {"company": company_name, "currency": currency,
+                  **{key: profile[key] for key in PROFILE_FIELDS}}
         if state["pos_profile"] is None:
             actions.append(("create_pos_profile", dict(wanted, name=profile["name"], users=[user["email"]],
                                                        mode_of_payment=profile["mode_of_payment"])))
         else:
             profile_diff = differences(state["pos_profile"], wanted, sorted(wanted))
+            if profile["mode_of_payment"] and profile["mode_of_payment"] not in state["pos_profile"]["modes_of_payment"]:
+                profile_diff["mode_of_payment"] = [state["pos_profile"]["modes_of_payment"], profile["mode_of_payment"]]
             if user["email"] not in state["pos_profile"]["users"]:
                 actions.append(("add_pos_profile_users", {"name": profile["name"], "users": [user["email"]]}))
     return actions, company_diff, profile_diff
@@ -321,6 +321,7 @@ def predicted(state, actions):
         elif name == "create_pos_profile":
             after["pos_profile"] = {key: data[key] for key in ("company", "warehouse", "price_list", "currency",
                                                                 "write_off_account", "write_off_cost_center")}
+            # None where the site's own default will be used (check mode cannot know its translated name)
             after["pos_profile"].update(disabled=False, modes_of_payment=[data["mode_of_payment"]], users=data["users"])
         elif name == "add_pos_profile_users":
             after["pos_profile"] = dict(after["pos_profile"], users=after["pos_profile"]["users"] + data["users"])
@@ -359,8 +360,8 @@ ARGUMENT_SPEC = dict(
     pos_profile=dict(type="dict", options=dict(
         name=dict(type="str", required=True),
         warehouse=dict(type="str"),
-        price_list=dict(type="str", default="Standard Selling"),
-        mode_of_payment=dict(type="str", default="Cash"),
+        price_list=dict(type="str"),
+        mode_of_payment=dict(type="str"),
         write_off_account=dict(type="str"),
         write_off_cost_center=dict(type="str"),
     )),
