@@ -110,7 +110,7 @@ notes:
     Frappe itself starts C(mariadb) with the new site's own database password on its command line while
     C(new-site) imports the schema; that is frappe's, not something this module can change.
   - The passwords never appear in the task's results, diff, warnings or errors, nor in bench output returned by it.
-  - Values given in O(site_config) pass through the command line of C(bench set-config): put no secret there.
+  - Values given in O(site_config) pass through the command line of C(bench set-config), so put no secret there.
   - C(bench new-site) takes a lock with a one-second timeout, so two creations on one bench at the same time would
     make one fail. The module queues them itself. It runs C(new-site) holding a lock file of its own on the host
     where it runs, C(.erpnext_site.lock) in O(bench_path) when that directory exists there, else a file in the
