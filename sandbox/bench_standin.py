@@ -37,11 +37,13 @@ APPS = {
     # name: (version, branch, required apps) as on the measured bench
     "frappe": ("15.103.0", "version-15", ()),
     "erpnext": ("15.102.0", "version-15", ()),
-    "posawesome": ("15.31.0", "version-15", ("erpnext",)),
+    "posawesome": ("15.31.0", "develop", ("erpnext",)),
 }
 PATHS_IN_BENCH = ("apps", "sites", "config")
 MARIADB_VERSION = "10.11.6-MariaDB-0+deb12u1"
 STATE_DIR = ".standin"
+DUMP_TAG = "standin-database: "
+RESULT_PREFIX = "SECURENEXUS-RESULT "
 LOCK_TIMEOUT = 1.0
 
 
@@ -205,8 +207,9 @@ def _filelock(path, name):
         yield
 
 
-def _prompt_secret(bench, prompt, frames):
-    """getpass without a terminal: it warns, reads stdin and fails on end of input."""
+def _prompt_secret(prompt):
+    """getpass without a terminal: it warns and reads a line from stdin; at end of input click prints
+    `Aborted!` on stderr and bench exits 1 (measured: ../shared/real-peers/BENCH-PEER.md, difference 3)."""
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
@@ -216,10 +219,18 @@ def _prompt_secret(bench, prompt, frames):
     sys.stderr.flush()
     line = sys.stdin.readline() if sys.stdin is not None else ""
     if not line:
-        print(file=sys.stderr)
-        _fail_traceback(bench, frames + [("/usr/lib/python3.11/getpass.py", 166, "fallback_getpass",
-                                          "return _raw_input(prompt, stream)")], "EOFError")
+        print("\nAborted!", file=sys.stderr)
+        raise CommandFailed(1)
     return line.rstrip("\n")
+
+
+def _ask_admin_password():
+    """frappe.utils.install.get_admin_password: asked twice, again until both match."""
+    while True:
+        first = _prompt_secret("Set Administrator password: ")
+        if first == _prompt_secret("Re-enter Administrator password: "):
+            return first
+        print("\nPasswords do not match")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +283,7 @@ class Bench:
         if not password:
             password = conf.get("mariadb_root_password") or conf.get("root_password")
         if not password:
-            password = _prompt_secret(self.root, "MySQL root password: ", frames)
+            password = _prompt_secret("MySQL root password: ")
         with _database(self.root, write=False) as db:
             root = db.get("root", {})
         if username != root.get("user") or password != root.get("password"):
@@ -297,14 +308,14 @@ class Bench:
         print(f"\nInstalling {app}...")
         _progress(f"Updating DocTypes for {app}")
         if app == "frappe":
-            password = admin_password or self.common_config().get("admin_password")
-            if not password:
-                password = _prompt_secret(self.root, "Set Administrator password: ", frames)
+            password = admin_password or self.common_config().get("admin_password") or _ask_admin_password()
             with _database(self.root) as db:
                 db["databases"][db_name]["admin_password"] = hash_password(password)
         print(f"Updating Dashboard for {app}")
         with _database(self.root) as db:
             db["databases"][db_name]["installed_apps"].append(app)
+            # the Installed Applications table: the version installed, which list-apps shows
+            db["databases"][db_name].setdefault("app_versions", {})[app] = self.app_version(app)
 
     def installed_apps(self, db_name):
         with _database(self.root, write=False) as db:
@@ -312,7 +323,7 @@ class Bench:
 
     # -- backups ----------------------------------------------------------------------------
 
-    def backup(self, site, with_files=True, with_config=True):
+    def backup(self, site, with_files=True, with_config=True, database_path=None):
         site_path = self.sites / site
         backups = site_path / "private" / "backups"
         backups.mkdir(parents=True, exist_ok=True)
@@ -324,9 +335,13 @@ class Bench:
             target = backups / f"{prefix}-site_config_backup.json"
             shutil.copyfile(site_config_path(self.root, site), target)
             written.append(("Config  ", target))
-        database = backups / f"{prefix}-database.sql.gz"
-        with gzip.open(database, "wt") as dump:
-            dump.write(f"-- MariaDB dump of the sandbox site {site}\n")
+        database = Path(os.path.abspath(database_path)) if database_path else backups / f"{prefix}-database.sql.gz"
+        conf = json.loads(site_config_path(self.root, site).read_text())
+        with _database(self.root, write=False) as db:
+            entry = dict(db["databases"][conf["db_name"]])
+        # frappe's dump holds every table; the stand-in's holds the database entry, users and passwords included
+        with gzip.open(database, "at") as dump:  # frappe appends: `mariadb-dump ... | gzip >> PATH`
+            dump.write(f"-- MariaDB dump of the sandbox site {site}\n-- {DUMP_TAG}{json.dumps(entry)}\n")
         written.append(("Database", database))
         if with_files:
             for label, source, name in (("Public  ", site_path / "public" / "files", "files"),
@@ -360,7 +375,8 @@ def cmd_new_site(bench, site, args):
               ("apps/frappe/frappe/installer.py", 87, "_new_site", "install_db(")]
     for sub in ("private/backups", "public/files", "private/files", "locks", "logs"):
         (site_path / sub).mkdir(parents=True, exist_ok=True)
-    with _filelock(bench.root / "config" / "bench_new_site.lock", "bench_new_site"):
+    # frappe's filelock lives in the site's own locks/: two creations of different sites run side by side
+    with _filelock(site_path / "locks" / "bench_new_site.lock", "bench_new_site"):
         config_file = site_config_path(bench.root, site)
         if not config_file.exists():
             db_name = args.db_name or "_" + hashlib.sha1(os.path.realpath(site_path).encode()).hexdigest()[:16]
@@ -376,6 +392,8 @@ def cmd_new_site(bench, site, args):
                 print(f"Database {db_name} already exists, please drop it manually or pass `--force`.")
                 raise CommandFailed(1)
             db["databases"][db_name] = {"user": db_name, "password": conf["db_password"], "installed_apps": []}
+        if args.source_sql:
+            _import_dump(bench, db_name, args.source_sql)
         print(f"Warning: MariaDB version {MARIADB_VERSION.split('-', 1)[0].rsplit('.', 1)} is more than 10.8 "
               "which is not yet tested with Frappe Framework.")
         for app in ["frappe", *args.install_app]:
@@ -392,6 +410,132 @@ def cmd_new_site(bench, site, args):
         print(f"Current Site set to {site}")
 
 
+def _import_dump(bench, db_name, source):
+    """frappe's restore_database: `gzip -cd SOURCE | ... | mariadb`, run from sites/. Everything the dump holds
+    comes along, the Administrator password and the installed apps with their versions included."""
+    try:
+        with gzip.open(source, "rt") as dump:
+            text = dump.read()
+    except FileNotFoundError:
+        print(f"gzip: {source}: No such file or directory", file=sys.stderr)
+        _fail_traceback(bench.root, [("apps/frappe/frappe/utils/__init__.py", 397, "execute_in_shell",
+                                      "raise frappe.CommandFailedError(")],
+                        f"frappe.exceptions.CommandFailedError: set -o pipefail; /usr/bin/gzip -cd {source} | ...")
+    entry = {}
+    for line in text.splitlines():
+        if line.startswith(f"-- {DUMP_TAG}"):
+            entry = json.loads(line[len(f"-- {DUMP_TAG}"):])  # a dump appended twice restores the last
+    with _database(bench.root) as db:
+        target = db["databases"][db_name]
+        target.update({key: value for key, value in entry.items() if key not in ("user", "password")})
+
+
+def cmd_backup(bench, site, args):
+    bench.require_site(site)
+    bench.connect(site, [("apps/frappe/frappe/commands/site.py", 852, "backup", "frappe.connect()")])
+    bench.backup(site, with_files=args.with_files, with_config=True, database_path=args.backup_path_db)
+
+
+def _template_state(bench, db_name, params):
+    with _database(bench.root, write=False) as db:
+        entry = db["databases"][db_name]
+    installed = entry["installed_apps"]
+    recorded = entry.get("app_versions", {})
+    return {
+        "installed": [[app, recorded.get(app) or bench.app_version(app)] for app in installed],
+        "bench": {app: bench.app_version(app) for app in installed},
+        "holds": {"users": len(entry.get("users", [])), "api_keys": entry.get("api_keys", 0),
+                  "sessions": entry.get("sessions", 0), "encrypted_fields": entry.get("encrypted_fields", 0)},
+        "dump": os.path.abspath(params["dump"]) if os.path.isfile(params["dump"]) else None,
+    }
+
+
+def _setup_of(entry):
+    """The site's setup as ERPNext keeps it: System Settings, companies, users, POS Profiles."""
+    return entry.setdefault("setup", {"setup_complete": False, "scheduler": False, "default_company": None,
+                                      "system": {"country": None, "currency": None, "time_zone": None, "language": "en"},
+                                      "companies": {}, "users": {}, "pos_profiles": {}})
+
+
+def _setup_state(bench, db_name, params):
+    """What _erpnext_setup.STATE answers."""
+    with _database(bench.root, write=False) as db:
+        setup = _setup_of(dict(db["databases"][db_name]))
+    company = setup["companies"].get(params["company"] or "") or setup["companies"].get(setup["default_company"] or "")
+    return {"setup_complete": setup["setup_complete"], "system": setup["system"],
+            "default_company": setup["default_company"], "company": company,
+            "scheduler": setup["scheduler"], "user": setup["users"].get(params["user"] or ""),
+            "pos_profile": setup["pos_profiles"].get(params["pos_profile"] or "")}
+
+
+def _setup_apply(bench, db_name, params):
+    """What _erpnext_setup.APPLY does, on the stand-in's database; then STATE's answer."""
+    with _database(bench.root) as db:
+        setup = _setup_of(db["databases"][db_name])
+        for action, data in params["actions"]:
+            if action == "wizard":
+                setup["companies"][data["company_name"]] = {
+                    "name": data["company_name"], "abbr": data["company_abbr"], "country": data["country"],
+                    "currency": data["currency"], "fiscal_year_start": data["fy_start_date"][5:]}
+                names = WIZARD_NAMES[data["language"]]
+                setup.setdefault("company_defaults", {})[data["company_name"]] = {
+                    "warehouse": f"{names['warehouse']} - {data['company_abbr']}", "price_list": names["price_list"],
+                    "mode_of_payment": names["mode_of_payment"], "currency": data["currency"],
+                    "write_off_account": f"{names['write_off_account']} - {data['company_abbr']}",
+                    "write_off_cost_center": f"{names['cost_center']} - {data['company_abbr']}"}
+                setup.update(setup_complete=True, scheduler=True, default_company=data["company_name"])
+                language = next((code for code, name in LANGUAGE_NAMES.items() if name == data["language"]), "en")
+                setup["system"] = {"country": data["country"], "currency": data["currency"],
+                                   "time_zone": data["timezone"], "language": language}
+            elif action == "create_user":
+                setup["users"][data["email"]] = {"enabled": True, "full_name": data["full_name"],
+                                                 "roles": sorted(data["roles"]), "send_welcome_email": False}
+                setup.setdefault("passwords", {})[data["email"]] = hash_password(data["password"])
+            elif action == "update_user":
+                user = setup["users"][data["email"]]
+                user.update({key: value for key, value in data.items() if key in ("full_name", "enabled")})
+                user["roles"] = sorted(set(user["roles"]) | set(data.get("roles", [])))
+            elif action == "scheduler":
+                setup["scheduler"] = bool(data)
+            elif action == "create_pos_profile":
+                defaults = setup["company_defaults"][data["company"]]
+                data = dict(data, **{key: value for key, value in defaults.items() if data.get(key) is None})
+                setup["pos_profiles"][data["name"]] = {
+                    **{key: data[key] for key in ("company", "warehouse", "price_list", "currency",
+                                                  "write_off_account", "write_off_cost_center")},
+                    "disabled": False, "modes_of_payment": [data["mode_of_payment"]], "users": list(data["users"])}
+            elif action == "add_pos_profile_users":
+                setup["pos_profiles"][data["name"]]["users"] += data["users"]
+    return _setup_state(bench, db_name, params)
+
+
+# frappe's languages the stand-in's wizard knows by name (the module passes the name, as the wizard's form does)
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch"}
+# What ERPNext's setup wizard names the company's records in the site's language (measured, de included)
+WIZARD_NAMES = {
+    "English": {"warehouse": "Stores", "price_list": "Standard Selling", "mode_of_payment": "Cash",
+                "write_off_account": "Write Off", "cost_center": "Main"},
+    "Deutsch": {"warehouse": "Lagerräume", "price_list": "Standard-Vertrieb", "mode_of_payment": "Bargeld",
+                "write_off_account": "Abschreiben", "cost_center": "Haupt"},
+}
+
+# What the collection's programs (plugins/module_utils/_frappe.py) answer on a real bench, by their name.
+PROGRAMS = {"template_state": _template_state, "setup_state": _setup_state, "setup_apply": _setup_apply}
+
+
+def cmd_execute(bench, site, args):
+    """`execute exec --args [BOOTSTRAP]`: frappe evals the bootstrap, which reads {"code", "params"} from stdin."""
+    bench.require_site(site)
+    db_name = bench.connect(site, [("apps/frappe/frappe/commands/utils.py", 247, "execute", "frappe.connect()")])
+    if args.method != "exec":
+        _fail_traceback(bench.root, [("apps/frappe/frappe/commands/utils.py", 272, "execute",
+                                      'ret = eval(method + "(*args, **kwargs)", globals(), locals())')],
+                        f"NameError: name '{args.method.split('.')[0]}' is not defined")
+    request = json.loads(sys.stdin.readline())
+    result = PROGRAMS[request["params"]["program"]](bench, db_name, request["params"])
+    print(RESULT_PREFIX + json.dumps(result, sort_keys=True))
+
+
 def cmd_install_app(bench, site, args):
     bench.require_site(site)
     frames = [("apps/frappe/frappe/commands/site.py", 466, "install_app", "frappe.connect()")]
@@ -406,7 +550,7 @@ def cmd_install_app(bench, site, args):
                                      "_install_app(app, verbose=context.verbose, force=force)"),
                                     (str(bench.root / "apps/frappe/frappe/installer.py"), 246, "install_app",
                                      "app_hooks = frappe.get_hooks(app_name=name)")], f"ModuleNotFoundError: {error}")
-                print(f"An error occurred while installing {app}: {error}\n{trace}")
+                print(f'Could not find app "{app}": \n{error}\nAn error occurred while installing {app}: {error}\n{trace}')
                 exit_code = 1
     if exit_code:
         raise CommandFailed(exit_code)
@@ -444,7 +588,9 @@ def cmd_list_apps(bench, site, args):
     if args.format == "json":
         print(json.dumps({site: apps}, indent=1, sort_keys=True, separators=(",", ": ")))
         return
-    rows = [(app, bench.app_version(app), APPS.get(app, ("", "master"))[1]) for app in apps]
+    with _database(bench.root, write=False) as db:
+        recorded = db["databases"][db_name].get("app_versions", {})
+    rows = [(app, recorded.get(app) or bench.app_version(app), APPS.get(app, ("", "master"))[1]) for app in apps]
     if rows:
         name_len = max(len(row[0]) for row in rows)
         ver_len = max(len(row[1]) for row in rows)
@@ -512,6 +658,18 @@ def cmd_show_config(bench, site, args):
     print(rule)
 
 
+def cmd_set_admin_password(bench, site, args):
+    """frappe.commands.site.set_user_password for Administrator: the password from the argument, else asked
+    (once, again while empty); the stored hash replaced."""
+    bench.require_site(site)
+    password = args.admin_password
+    while not password:
+        password = _prompt_secret(f"Administrator's password for {site}: ")
+    db_name = bench.connect(site, [("apps/frappe/frappe/commands/site.py", 1086, "set_user_password", "frappe.connect()")])
+    with _database(bench.root) as db:
+        db["databases"][db_name]["admin_password"] = hash_password(password)
+
+
 def cmd_drop_site(bench, site, args):
     site = args.site_name
     frames = [("apps/frappe/frappe/commands/site.py", 735, "drop_site",
@@ -525,11 +683,21 @@ def cmd_drop_site(bench, site, args):
         ], f"frappe.exceptions.IncorrectSitePath: 404 Not Found: {site} does not exist")
     conf = json.loads(site_config_path(bench.root, site).read_text())
     connected = site_database(bench.root, site) is not None
-    if not connected and not args.force:
-        bench.connect(site, frames + [("apps/frappe/frappe/commands/site.py", 756, "_drop_site", "frappe.connect()")])
-    if not args.no_backup and connected:
+    if not args.no_backup:
         print(f"Taking backup of {site}")
-        bench.backup(site)
+        if not connected and not args.force:
+            user = conf.get("db_user", conf.get("db_name"))
+            print("=" * 77)
+            print(f"Error: The operation has stopped because backup of {site}'s database failed.")
+            print(f"Reason: (1698, \"Access denied for user '{user}'@'localhost'\")\n")
+            print("Fix the issue and try again.")
+            print(f"Hint: Use 'bench drop-site {site} --force' to force the removal of {site}")
+            raise CommandFailed(1)
+        if connected:
+            print(f"set -o pipefail; /usr/bin/mariadb-dump --user={conf['db_name']} --password=********** "
+                  f"--single-transaction --quick --lock-tables=false {conf['db_name']} | /usr/bin/gzip >> "
+                  f"./{site}/private/backups/...-database.sql.gz\n")
+            bench.backup(site)
     print("Dropping site database and user")
     bench.check_root(args.db_root_username, args.db_root_password,
                      frames + [("apps/frappe/frappe/database/mariadb/setup_db.py", 77, "drop_user_and_database",
@@ -574,6 +742,7 @@ def _parser():
     new_site.add_argument("--force", action="store_true")
     new_site.add_argument("--verbose", action="store_true")
     new_site.add_argument("--set-default", action="store_true")
+    new_site.add_argument("--source-sql")
     new_site.set_defaults(handler=cmd_new_site)
 
     install = commands.add_parser("install-app", prog="bench install-app")
@@ -603,6 +772,22 @@ def _parser():
     show_config = commands.add_parser("show-config", prog="bench show-config")
     show_config.add_argument("--format", "-f", choices=["text", "json"], default="text")
     show_config.set_defaults(handler=cmd_show_config)
+
+    backup = commands.add_parser("backup", prog="bench backup")
+    backup.add_argument("--with-files", action="store_true")
+    backup.add_argument("--backup-path-db")
+    backup.set_defaults(handler=cmd_backup)
+
+    execute = commands.add_parser("execute", prog="bench execute")
+    execute.add_argument("method")
+    execute.add_argument("--args")
+    execute.add_argument("--kwargs")
+    execute.set_defaults(handler=cmd_execute)
+
+    admin = commands.add_parser("set-admin-password", prog="bench set-admin-password")
+    admin.add_argument("admin_password", nargs="?")
+    admin.add_argument("--logout-all-sessions", action="store_true")
+    admin.set_defaults(handler=cmd_set_admin_password)
 
     drop = commands.add_parser("drop-site", prog="bench drop-site")
     drop.add_argument("site_name", metavar="SITE")

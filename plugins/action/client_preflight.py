@@ -23,6 +23,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils._erpnext_setup import company_errors
+
 ROLE_SPEC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                          "roles", "client", "meta", "argument_specs.yml")
 
@@ -31,7 +33,7 @@ LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 LOCAL_PART_RE = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
 PLAN_INT_KEYS = ("mailbox_quota", "max_mailbox_quota", "domain_quota", "domain_mailboxes", "domain_aliases")
-SECRET_NAMES = ["mailbox_password", "erpnext_admin_password"]
+SECRET_NAMES = ["mailbox_password", "erpnext_admin_password", "erpnext_user_password"]
 # What a client claims for itself alone; another client's hostvars hold no role defaults, so the
 # running client's values stand in for the variables whose default is not derived from the host.
 CLAIM_VARIABLES = ("client_name", "client_subdomain", "client_domain", "client_mailbox", "client_aliases",
@@ -178,6 +180,7 @@ def normalised_client(values, names, plan):
         site_name=site_name,
         site_url="%s://%s%s" % (values["client_public_scheme"], site_name, ":%d" % port if port else ""),
         erpnext_apps=plan["erpnext_apps"],
+        company=company(values),
         route=route(values, site_name),
         mail_hostname=normalise_domain(values["client_mail_hostname"]),
         credentials_file=os.path.join(values["client_credentials_dir"], "%s.vault.yml" % values["client_name"]),
@@ -188,6 +191,12 @@ def normalised_client(values, names, plan):
         delete_mail_data=bool(values["client_delete_mail_data"]),
         confirmed=is_confirmed(values),
     )
+
+
+def company(values):
+    """The client's company for ERPNext's setup wizard (erpnext_setup's company option)."""
+    return {field: values["client_company_" + field]
+            for field in ("name", "country", "currency", "time_zone", "language", "fiscal_year_start")}
 
 
 def mailbox_quota(values, plan):
@@ -316,6 +325,7 @@ def problems(values, names, plan, clashes):
     found = check_names(values, names) + check_domains(values, names) + check_plan(values, plan)
     if plan is not None:
         found += check_mailbox_quota(values, names, plan)
+    found += company_errors(company(values), prefix="client_company")
     return found + check_aliases(values, names, plan) + check_clashes(names, clashes)
 
 

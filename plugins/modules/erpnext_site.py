@@ -22,18 +22,7 @@ description:
 author:
   - SecureNexus engineering (@securenexus)
 extends_documentation_fragment:
-  - securenexus.provisioning._in_process
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: N/A
-    platforms: posix
+  - securenexus.provisioning._bench
 options:
   name:
     description:
@@ -76,20 +65,6 @@ options:
     description:
       - Password of O(db_root_username). Needed when the site is created or dropped.
     type: str
-  bench_path:
-    description:
-      - The bench directory; bench runs with it as working directory.
-      - When it does not exist on the target (bench runs in a container through O(bench_command)),
-        the command runs from the current directory and the container's own working directory applies.
-    type: path
-    default: /home/frappe/frappe-bench
-  bench_command:
-    description:
-      - The command that runs bench, as a list (no shell), followed by the bench arguments.
-      - For frappe_docker, for example V([docker, compose, -f, /srv/erpnext/compose.yml, exec, -T, backend, bench]).
-    type: list
-    elements: str
-    default: [bench]
   site_config:
     description:
       - Keys to keep in the site's C(site_config.json) (C(bench --site NAME set-config)). Other keys are left alone.
@@ -100,6 +75,21 @@ options:
       - bench turns the strings V("0"), V("1"), V("true"), V("false") into numbers or booleans and V("None") into a
         deletion, so these strings are refused; give V(0), V(1), V(true) or V(false) instead. V(null) is refused too.
     type: dict
+  template:
+    description:
+      - Create a new site from the bench's template database (C(bench new-site --source-sql)) instead of installing
+        every app (seconds instead of minutes; see the notes).
+      - The template is a site of its own, C(erpnext-template-HASH.invalid) (HASH from O(apps)), made the first time
+        with O(apps) by C(bench new-site) with an Administrator password nobody knows, and dumped with
+        C(bench --site TEMPLATE backup --backup-path-db) to C(private/backups/template-database.sql.gz) of that site.
+      - Before every use it is read. It is rebuilt (dropped without backup, made again) when its apps differ from
+        O(apps), when it was made by other app versions than the bench's (its database records the versions it was
+        installed with), when it holds anything a client's site must not inherit (users besides Administrator and
+        Guest, API keys, sessions, encrypted fields, which would be encrypted with the template's key), or when its
+        dump is missing. RV(site.template) says which; a warning says why.
+      - Only for creating a site; an existing site is never touched by it.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds one bench command may run before it is stopped and the task fails.
@@ -114,13 +104,13 @@ options:
     type: int
     default: 3600
 notes:
-  - Bench takes the passwords only on its command line (C(--admin-password), C(--db-root-password)) or from
-    C(common_site_config.json) (C(root_password), C(admin_password)), where they would stay on disk. This module
-    passes them on the command line, only to C(new-site) and C(drop-site); while such a command runs, other local
-    users of that machine (or container) can read them in the process list. Run bench on a host or in a container
-    that untrusted users cannot log in to.
+  - The passwords never reach a command line, where every local user could read them in the process list.
+    Without C(--db-root-password) and C(--admin-password), bench and frappe prompt for them and, with no terminal
+    attached (Ansible runs modules without one), read them from standard input; the module writes them there.
+    Frappe itself starts C(mariadb) with the new site's own database password on its command line while
+    C(new-site) imports the schema; that is frappe's, not something this module can change.
   - The passwords never appear in the task's results, diff, warnings or errors, nor in bench output returned by it.
-  - Values given in O(site_config) also pass through the command line of C(bench set-config).
+  - Values given in O(site_config) pass through the command line of C(bench set-config), so put no secret there.
   - C(bench new-site) takes a lock with a one-second timeout, so two creations on one bench at the same time would
     make one fail. The module queues them itself. It runs C(new-site) holding a lock file of its own on the host
     where it runs, C(.erpnext_site.lock) in O(bench_path) when that directory exists there, else a file in the
@@ -131,6 +121,11 @@ notes:
     started them. When the module runs on several hosts that reach one bench (for example a O(bench_command) with
     C(docker -H ssh://...) on each client host), serialise the task with the task keyword C(throttle) set to 1,
     and do not run two such playbooks at the same time.
+  - A site made from the template holds the template's Administrator password (frappe ignores the new one with
+    C(--source-sql)) until C(bench --site NAME set-admin-password) sets it, which the module runs right after.
+    Between the two, a marker file next to the lock file (C(.erpnext_site.NAME.pending)) says the site is not
+    finished; a later run that finds it sets the password (RV(site.template) V(completed)), also in check mode it
+    reports the change. Like the lock, the marker is on the host where the module runs.
   - C(bench new-site) that fails midway (wrong database root password, lock timeout, missing app) leaves the site
     directory behind; a retry would then fail with "already exists". The module reports such a half-created site
     and what to do about it instead of retrying.
@@ -192,11 +187,20 @@ site:
       description: Whether this task created the site (would create it, in check mode).
       type: bool
       sample: false
+    template:
+      description:
+        - V(not used) (O(template=false), or the site was there), V(used) (the site was made from the existing
+          template), V(created) (the template was made first), V(rebuilt) (the template was made again first),
+          V(completed) (an earlier run made the site from the template and stopped before setting its
+          Administrator password; set now). Predicted in check mode.
+      type: str
+      sample: used
   sample:
     name: acme.erp.example.org
     apps: [{name: frappe, version: 15.103.0}, {name: erpnext, version: 15.102.0}, {name: posawesome, version: 15.31.0}]
     config_keys: [host_name]
     created: true
+    template: used
 commands:
   description: The bench commands the task ran, in order, secrets masked. Check mode runs only reading commands.
   returned: always
@@ -205,13 +209,14 @@ commands:
   sample: ["bench --site acme.erp.example.org list-apps"]
 """
 
+import hashlib
 import json
 import math
 import re
+import secrets
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import MASK, BenchError, BenchRunner
+from ansible_collections.securenexus.provisioning.plugins.module_utils import _frappe
+from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import BENCH_ARGUMENT_SPEC, MASK, BenchError, BenchRunner, run_bench_module
 
 SITE_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 APP_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -220,6 +225,58 @@ APP_LINE = re.compile(r"^([a-z_][a-z0-9_]*)(?:\s+(\S+)(?:\s+(\S+))?)?$")
 # bench's set-config rewrites these strings (frappe.installer._update_config_file)
 CONVERTED_STRINGS = ("0", "1", "true", "false", "None")
 SECRET_KEY = re.compile(r"pass|secret|key|token", re.IGNORECASE)
+
+
+# Read inside the template site: what it holds that a new client's site must not inherit, the app versions
+# its database was made by, the bench's own versions, and where its database dump is.
+TEMPLATE_STATE = """
+import os
+import frappe
+from frappe.utils.change_log import get_versions
+
+def count(query):
+    return frappe.db.sql(query)[0][0]
+
+result = {
+    "installed": [[row.app_name, row.app_version]
+                  for row in frappe.get_single("Installed Applications").installed_applications],
+    "bench": {app: info["version"] for app, info in get_versions().items()},
+    "holds": {
+        "users": count("select count(*) from `tabUser` where name not in ('Administrator', 'Guest')"),
+        "api_keys": count("select count(*) from `tabUser` where ifnull(api_key, '') != ''"),
+        "sessions": count("select count(*) from `tabSessions`"),
+        "encrypted_fields": count("select count(*) from `__Auth` where encrypted = 1"),
+    },
+    "dump": os.path.abspath(params["dump"]) if os.path.isfile(params["dump"]) else None,
+}
+"""
+
+
+def template_site(apps):
+    """The bench's template site for one list of apps: never a client's name (.invalid is never a real domain)."""
+    return "erpnext-template-%s.invalid" % hashlib.sha256(",".join(apps).encode()).hexdigest()[:12]
+
+
+def template_dump(site):
+    """Where the template's database dump goes, relative to the bench's sites/ directory (bench's cwd)."""
+    return "%s/private/backups/template-database.sql.gz" % site
+
+
+def template_problem(state, apps):
+    """Why a template cannot be used as it is, or None."""
+    installed = dict(state["installed"])
+    if [app for app, _version in state["installed"]] != ["frappe"] + apps:
+        return "it holds the apps %s, not %s" % (", ".join(installed), ", ".join(["frappe"] + apps))
+    stale = ["%s %s (bench: %s)" % (app, version, state["bench"].get(app))
+             for app, version in installed.items() if state["bench"].get(app) != version]
+    if stale:
+        return "it was made by other app versions than the bench's: " + ", ".join(stale)
+    holds = ["%s %s" % (count, what.replace("_", " ")) for what, count in sorted(state["holds"].items()) if count]
+    if holds:
+        return "it holds %s, which every site made from it would inherit" % ", ".join(holds)
+    if not state["dump"]:
+        return "its database dump is missing"
+    return None
 
 
 class SiteProblem(Exception):
@@ -281,12 +338,14 @@ class ErpnextSite:
         self.runner = runner
         self.name = params["name"]
         self.changed = False
+        self.warnings = []
+        self.template_status = "not used"
 
     # -- reads ------------------------------------------------------------------------------
 
     def read_apps(self):
         """Installed apps [(name, version)] in order, or None when bench does not know the site."""
-        rc, stdout, stderr = self.runner.run(["--site", self.name, "list-apps"], check=False)
+        rc, stdout, stderr = self.runner.read(["--site", self.name, "list-apps"], check=False)
         if rc != 0:
             if "Site %s does not exist" % self.name in stdout + stderr:
                 return None
@@ -307,7 +366,7 @@ class ErpnextSite:
         return apps
 
     def read_config(self):
-        _rc, stdout, _stderr = self.runner.run(["--site", self.name, "show-config", "--format", "json"])
+        _rc, stdout, _stderr = self.runner.read(["--site", self.name, "show-config", "--format", "json"])
         lines = stdout.splitlines()
         start = next((index for index, line in enumerate(lines) if line.startswith("{")), None)
         try:
@@ -326,21 +385,69 @@ class ErpnextSite:
             raise SiteProblem("%s needed to %s site %s" % (
                 " and ".join(missing) + (" is" if len(missing) == 1 else " are"), action, self.name))
 
-    def create(self, apps):
-        self.require("create", "admin_password", "db_root_password")
-        self.changed = True
-        if self.check_mode:
-            return
-        args = ["new-site", self.name, "--admin-password", self.params["admin_password"],
-                "--db-root-username", self.params["db_root_username"],
-                "--db-root-password", self.params["db_root_password"]]
+    def new_site(self, name, apps, admin_password, source_sql=None):
+        """`bench new-site`; (rc, stdout, stderr), or None in check mode."""
+        args = ["new-site", name, "--db-root-username", self.params["db_root_username"]]
+        if source_sql:
+            args += ["--source-sql", source_sql]
         for app in apps:
             args += ["--install-app", app]
+        # The order of the prompts: frappe asks the root password to create the database, then the
+        # Administrator password twice (frappe.utils.install.get_admin_password) while installing frappe;
+        # from a template frappe is already installed and only the first is asked.
+        return self.runner.write(args, check=False,
+                                 stdin=[self.params["db_root_password"], admin_password, admin_password])
+
+    def template(self, apps):
+        """The template's dump, made first when missing or unusable; (absolute dump path, apps, status)."""
+        site = template_site(apps)
+        state = self.template_state(site)
+        problem = "there is none" if state is None else template_problem(state, apps)
+        if problem is None:
+            return state["dump"], state["installed"], "used"
+        status = "created" if state is None else "rebuilt"
+        if state is not None:
+            self.warnings.append("The template site %s is rebuilt: %s." % (site, problem))
+            self.runner.write(["drop-site", site, "--no-backup", "--db-root-username", self.params["db_root_username"]],
+                              stdin=[self.params["db_root_password"]])
+        # A password nobody knows: the template is never logged in to, and every site made from it gets its own.
+        password = secrets.token_urlsafe(24)
+        self.runner.secrets.append(password)
+        done = self.new_site(site, apps, password)
+        if done is not None:
+            if done[0] != 0:
+                raise SiteProblem("Creating the template site %s failed (exit code %s):\n%s"
+                                  % (site, done[0], BenchError("", stdout=done[1], stderr=done[2]).tail))
+            self.runner.write(["--site", site, "backup", "--backup-path-db", template_dump(site)])
+            state = self.template_state(site)
+            problem = template_problem(state, apps)
+            if problem:
+                raise SiteProblem("The template site %s made just now is not usable: %s" % (site, problem))
+            return state["dump"], state["installed"], status
+        return None, [["frappe", None]] + [[app, None] for app in apps], status
+
+    def template_state(self, site):
+        return _frappe.read(self.runner, site, TEMPLATE_STATE, {"program": "template_state", "dump": template_dump(site)})
+
+    def create(self, apps):
+        """Create the site; the apps it got as [[name, version]] when known without reading the site again."""
+        self.require("create", "admin_password", "db_root_password")
+        self.changed = True
+        installed = None
         # new-site gives up on bench's own lock after one second: queue behind other creations on this bench
         with self.runner.exclusive(self.params["queue_timeout"]):
-            rc, stdout, stderr = self.runner.run(args, check=False)
-        if rc == 0:
-            return
+            if self.params["template"]:
+                dump, installed, self.template_status = self.template(apps)
+                # from here until the Administrator password is set the site holds the template's: marked
+                self.runner.set_pending(self.name, True)
+                result = self.new_site(self.name, apps, self.params["admin_password"], source_sql=dump)
+            else:
+                result = self.new_site(self.name, apps, self.params["admin_password"])
+        if result is None or result[0] == 0:  # None: check mode, nothing ran
+            if self.params["template"]:
+                self.set_admin_password()
+            return installed
+        rc, stdout, stderr = result
         error = BenchError("", rc=rc, stdout=stdout, stderr=stderr)
         if "Site %s already exists" % self.name in stdout:
             raise SiteProblem("`%s` says the site already exists, but bench does not know it (no "
@@ -352,10 +459,15 @@ class ErpnextSite:
                           % (self.runner.calls[-1], rc, error.tail,
                              half_created_advice(self.name, self.params["db_root_username"])))
 
-    def run_write(self, args):
+    def write(self, args, stdin=()):
         self.changed = True
-        if not self.check_mode:
-            self.runner.run(args)
+        self.runner.write(args, stdin=stdin)
+
+    def set_admin_password(self):
+        """A site made from the template holds the template's Administrator password until this ran."""
+        self.require("finish", "admin_password")
+        self.write(["--site", self.name, "set-admin-password"], stdin=[self.params["admin_password"]])
+        self.runner.set_pending(self.name, False)
 
     def set_config(self, key, value):
         if isinstance(value, str):
@@ -363,7 +475,7 @@ class ErpnextSite:
         else:
             options, text = ["--parse"], repr(value)
         separator = ["--"] if text.startswith("-") else []
-        self.run_write(["--site", self.name, "set-config"] + options + separator + [key, text])
+        self.write(["--site", self.name, "set-config"] + options + separator + [key, text])
 
     # -- states -----------------------------------------------------------------------------
 
@@ -374,23 +486,30 @@ class ErpnextSite:
         created = apps is None
         before = {"state": "absent"} if created else {"state": "present", "apps": [app for app, _v in apps]}
         if created:
-            self.create(wanted_apps)
-            if self.check_mode:
+            installed = self.create(wanted_apps)
+            if installed is not None:
+                apps = [tuple(app) for app in installed]
+                config = self.read_config() if wanted_config and not self.check_mode else {}
+            elif self.check_mode:
                 apps = [("frappe", None)] + [(app, None) for app in wanted_apps]
                 config = {}
             else:
                 apps = self.read_apps()
                 config = self.read_config() if wanted_config else {}
         else:
+            if self.runner.is_pending(self.name):
+                # a run that created it from the template stopped before setting its Administrator password
+                self.set_admin_password()
+                self.template_status = "completed"
             config = self.read_config() if wanted_config else {}
             before["site_config"] = {key: shown_value(key, config[key]) for key in wanted_config if key in config}
         installed = [app for app, _v in apps]
         missing = [app for app in wanted_apps if app not in installed]
         extra = [app for app in installed if app != "frappe" and app not in wanted_apps] if self.params["exclusive"] else []
         for app in reversed(extra):
-            self.run_write(["--site", self.name, "uninstall-app", app, "--yes"])
+            self.write(["--site", self.name, "uninstall-app", app, "--yes"])
         for app in missing:
-            self.run_write(["--site", self.name, "install-app", app])
+            self.write(["--site", self.name, "install-app", app])
         for key, value in wanted_config.items():
             if key not in config or not same_value(config[key], value):
                 self.set_config(key, value)
@@ -403,6 +522,7 @@ class ErpnextSite:
             "apps": [{"name": app, "version": version} for app, version in apps],
             "config_keys": sorted(wanted_config),
             "created": created,
+            "template": self.template_status,
         }
         after = {"state": "present", "apps": [app for app, _v in apps],
                  "site_config": {key: shown_value(key, value) for key, value in wanted_config.items()}}
@@ -413,8 +533,9 @@ class ErpnextSite:
         if apps is None:
             return {}, {"state": "absent"}, {"state": "absent"}
         self.require("drop", "db_root_password")
-        self.run_write(["drop-site", self.name, "--db-root-username", self.params["db_root_username"],
-                        "--db-root-password", self.params["db_root_password"]])
+        self.write(["drop-site", self.name, "--db-root-username", self.params["db_root_username"]],
+                   stdin=[self.params["db_root_password"]])
+        self.runner.set_pending(self.name, False)
         return {}, {"state": "present", "apps": [app for app, _v in apps]}, {"state": "absent"}
 
 
@@ -426,9 +547,9 @@ ARGUMENT_SPEC = dict(
     admin_password=dict(type="str", no_log=True),
     db_root_username=dict(type="str", default="root"),
     db_root_password=dict(type="str", no_log=True),
-    bench_path=dict(type="path", default="/home/frappe/frappe-bench"),
-    bench_command=dict(type="list", elements="str", default=["bench"]),
+    **BENCH_ARGUMENT_SPEC,
     site_config=dict(type="dict"),
+    template=dict(type="bool", default=False),
     timeout=dict(type="int", default=1800),
     queue_timeout=dict(type="int", default=3600),
 )
@@ -439,7 +560,7 @@ def execute(params, check_mode, diff, run_command):
     if errors:
         return dict(failed=True, msg="Invalid options: " + "; ".join(errors), commands=[])
     runner = BenchRunner(run_command, params["bench_command"], params["bench_path"], params["timeout"],
-                         secrets=[params["admin_password"], params["db_root_password"]])
+                         secrets=[params["admin_password"], params["db_root_password"]], check_mode=check_mode)
     site = ErpnextSite(params, check_mode, runner)
     try:
         if params["state"] == "present":
@@ -448,18 +569,14 @@ def execute(params, check_mode, diff, run_command):
             result, before, after = site.absent()
     except (BenchError, SiteProblem) as error:
         return dict(failed=True, msg=runner.mask(str(error)), commands=runner.calls)
-    output = dict(changed=site.changed, site=result, commands=runner.calls)
+    output = dict(changed=site.changed, site=result, commands=runner.calls, warnings=site.warnings)
     if diff:
         output["diff"] = dict(before=before, after=after)
     return output
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    result = execute(module.params, module.check_mode, module._diff, module.run_command)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    run_bench_module(ARGUMENT_SPEC, execute)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,5 @@
-"""erpnext_site through ansible-playbook against the bench stand-in, and the stand-in's web frontend.
-
-On the local connection erpnext_site runs inside Ansible's worker process (plugins/action); the
-failures and a creation also run with that switched off, as module processes, and must give the same.
-"""
+"""erpnext_site (and erpnext_setup) through ansible-playbook against the bench stand-in, and the
+stand-in's web frontend. The same scenarios against a real bench: test_erpnext_real_bench.py."""
 
 import json
 import secrets
@@ -15,13 +12,10 @@ import pytest
 
 from sandbox import bench_standin
 from tests.conftest import ROOT, free_port, wait_for_http
+from tests.integration.command_lines import CommandLines
 
 TARGET = ROOT / "tests" / "integration" / "targets" / "erpnext_site"
 BENCH = str(ROOT / "sandbox" / "bin" / "bench")
-IN_PROCESS = "securenexus_provisioning_in_process"
-BOTH_WAYS = pytest.mark.parametrize("in_process", [True, False], ids=["in the worker", "as a module process"])
-# What -vvv prints when erpnext_site is shipped to the host and started as its own process.
-MODULE_PAYLOAD = "AnsiballZ_erpnext_site.py"
 # -vvv, and ansible-core >= 2.21 puts the module arguments into each result only when asked to.
 VERBOSE = {"verbosity": 3, "env": {"ANSIBLE_INJECT_INVOCATION": "true"}}
 
@@ -52,53 +46,29 @@ def failure_passwords():
 
 @pytest.fixture(scope="session")
 def failure_runs():
-    return {}
+    return []
 
 
 @pytest.fixture
-def run_failures(ansible_playbook, tmp_path_factory, failure_passwords, failure_runs):
-    """failures.yml at -vvv on a bench of its own, once per session in each way."""
-
-    def run(in_process):
-        if in_process not in failure_runs:
-            bench = bench_standin.init_bench(tmp_path_factory.mktemp("failures") / "frappe-bench")
-            extra_vars = {**bench_vars(bench), **failure_passwords, IN_PROCESS: in_process}
-            failure_runs[in_process] = ansible_playbook(TARGET / "failures.yml", extra_vars=extra_vars, **VERBOSE)
-        return failure_runs[in_process]
-
-    return run
+def failure_run(ansible_playbook, tmp_path_factory, failure_passwords, failure_runs):
+    """failures.yml at -vvv on a bench of its own, once per session."""
+    if not failure_runs:
+        bench = bench_standin.init_bench(tmp_path_factory.mktemp("failures") / "frappe-bench")
+        failure_runs.append(ansible_playbook(TARGET / "failures.yml", extra_vars={**bench_vars(bench), **failure_passwords},
+                                             **VERBOSE))
+    return failure_runs[0]
 
 
-@BOTH_WAYS
-def test_half_created_site_is_reported_and_left_alone(run_failures, in_process):
-    run = run_failures(in_process)
-    assert run.rc == 0, run.output
+def test_half_created_site_is_reported_and_left_alone(failure_run):
+    assert failure_run.rc == 0, failure_run.output
 
 
-@BOTH_WAYS
-def test_verbose_output_of_the_failures_never_contains_a_password(run_failures, failure_passwords, in_process):
-    output = run_failures(in_process).output
+def test_verbose_output_of_the_failures_never_contains_a_password(failure_run, failure_passwords):
+    output = failure_run.output
     # -vvv prints every task's arguments: proof that the passwords had a chance to leak.
     assert '"module_args"' in output
     passwords = [*failure_passwords.values(), bench_standin.SANDBOX_DB_ROOT_PASSWORD]
     assert [password for password in passwords if password in output] == []
-
-
-@BOTH_WAYS
-def test_the_module_is_shipped_to_the_host_only_when_it_does_not_run_in_the_worker(run_failures, in_process):
-    assert (MODULE_PAYLOAD in run_failures(in_process).output) is not in_process
-
-
-def test_a_module_process_creates_and_repeats_a_site_as_the_worker_does(ansible_playbook, tmp_path):
-    results = {}
-    for in_process in (True, False):
-        bench = bench_standin.init_bench(tmp_path / f"in-process-{in_process}" / "frappe-bench")
-        result_file = tmp_path / f"results-{in_process}.json"
-        run = ansible_playbook(TARGET / "create.yml",
-                               extra_vars={**bench_vars(bench), "result_file": str(result_file), IN_PROCESS: in_process})
-        assert run.rc == 0, run.output
-        results[in_process] = json.loads(result_file.read_text())
-    assert results[False] == results[True]
 
 
 # The stand-in with installs that take 1.5 s while new-site holds bench's one-second lock (a real
@@ -163,14 +133,27 @@ def new_site(bench_dir, site, *apps):
     subprocess.run(args, cwd=bench_dir, check=True, capture_output=True, stdin=subprocess.DEVNULL)
 
 
-def request(url, host, data=None):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def request(url, host, data=None, cookie=None):
     body = None if data is None else json.dumps(data).encode()
-    headers = {"Host": host, "Content-Type": "application/json"}
+    headers = {"Host": host, "Content-Type": "application/json", **({"Cookie": cookie} if cookie else {})}
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=10) as response:
+        with urllib.request.build_opener(NoRedirect).open(urllib.request.Request(url, data=body, headers=headers),
+                                                          timeout=10) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def login_cookie(url, host):
+    request_ = urllib.request.Request(url + "/api/method/login", headers={"Host": host, "Content-Type": "application/json"},
+                                      data=json.dumps({"usr": "Administrator", "pwd": "Adm1n-frontend-9a8b7c"}).encode())
+    with urllib.request.urlopen(request_, timeout=10) as response:
+        return response.headers["Set-Cookie"].split(";")[0]
 
 
 def test_frontend_ping_answers_pong_for_an_existing_site(bench_dir, frontend):
@@ -193,8 +176,14 @@ def test_frontend_login_checks_the_admin_password(bench_dir, frontend):
 def test_frontend_posapp_needs_posawesome_installed(bench_dir, frontend):
     new_site(bench_dir, "a.test", "erpnext")
     new_site(bench_dir, "b.test", "erpnext", "posawesome")
-    assert request(frontend + "/app/posapp", "a.test")[0] == 404
-    assert request(frontend + "/app/posapp", "b.test")[0] == 200
+    assert request(frontend + "/app/posapp", "a.test", cookie=login_cookie(frontend, "a.test"))[0] == 404
+    assert request(frontend + "/app/posapp", "b.test", cookie=login_cookie(frontend, "b.test"))[0] == 200
+
+
+def test_frontend_posapp_logged_out_redirects_to_the_login(bench_dir, frontend):
+    new_site(bench_dir, "b.test", "erpnext", "posawesome")
+    status, _body = request(frontend + "/app/posapp", "b.test")
+    assert status == 301
 
 
 def test_frontend_bad_login_body_is_a_clean_400(bench_dir, frontend):
@@ -204,3 +193,19 @@ def test_frontend_bad_login_body_is_a_clean_400(bench_dir, frontend):
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request_, timeout=10)
     assert error.value.code == 400 and "Traceback" not in error.value.read().decode()
+
+
+def test_no_secret_reaches_a_command_line_while_sites_are_made_set_up_and_archived(ansible_playbook, tmp_path):
+    # all three unique to this test: the sandbox's root password is on the command lines of older checkouts
+    passwords = {"erpnext_test_admin_password": "Adm1n-" + secrets.token_urlsafe(18),
+                 "erpnext_test_user_password": "Cl1ent-" + secrets.token_urlsafe(18),
+                 "db_root_password": "R00t-" + secrets.token_urlsafe(18)}
+    bench_dir = bench_standin.init_bench(tmp_path / "frappe-bench", passwords["db_root_password"])
+    variables = tmp_path / "vars.json"
+    variables.touch(mode=0o600)
+    variables.write_text(json.dumps({**bench_vars(bench_dir), **passwords, "bench_command": SLOW_BENCH}))
+    with CommandLines() as lines:
+        run = ansible_playbook(TARGET / "secrets.yml", "-e", "@" + str(variables))
+    assert run.rc == 0, run.output
+    assert any(" new-site acme.erp.example.org " in line for line in lines.seen), "the sampler never saw bench run"
+    assert [line for line in lines.seen if any(secret in line for secret in passwords.values())] == []

@@ -59,7 +59,7 @@ def test_the_setup_sheet_has_urls_mail_settings_and_dns_records_but_no_password(
     sheet = (client_stack.credentials_dir / "acme" / "SETUP.md").read_text()
     port = client_stack.traefik.web_port
     assert f"http://acme.byrne-accounts.org:{port}/app/posapp" in sheet
-    assert "`Administrator`" in sheet
+    assert "Login name: `acme@acmecorp.com`" in sheet and "`Administrator`" not in sheet
     assert all(address in sheet for address in ACME_ALIASES)
     dkim = client_stack.mailcow_get("dkim/acmecorp.com")["dkim_txt"]
     assert f"| `dkim._domainkey.acmecorp.com.` | TXT | `{dkim}` |" in sheet
@@ -74,7 +74,7 @@ def test_check_mode_on_a_fresh_stack_predicts_changes_and_writes_nothing(client_
     run = client_stack.run("provision_client.yml", check=True, diff=True)
     assert run.rc == 0, run.output
     assert recap(run, "acme")["changed"] > 0 and recap(run, "globex")["changed"] > 0
-    assert "would create mailbox_password, erpnext_admin_password" in run.output
+    assert "would create mailbox_password, erpnext_admin_password, erpnext_user_password" in run.output
     assert client_stack.mailcow.control.counters()["writes"] == 0
     assert not client_stack.credentials_dir.exists()
     assert list(client_stack.traefik.dynamic_dir.iterdir()) == []

@@ -21,10 +21,10 @@ def bench(tmp_path):
     return bench_standin.init_bench(tmp_path / "bench")
 
 
-def run(bench_dir, *args, cwd=None):
+def run(bench_dir, *args, cwd=None, stdin=None):
     # bytes, not text=True: universal newlines would turn the progress bars' carriage returns into newlines
-    done = subprocess.run([BENCH, *args], cwd=cwd or bench_dir, capture_output=True,
-                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    done = subprocess.run([BENCH, *args], cwd=cwd or bench_dir, capture_output=True, timeout=60, check=False,
+                          **({"input": stdin.encode()} if stdin is not None else {"stdin": subprocess.DEVNULL}))
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 
 
@@ -97,18 +97,50 @@ def test_wrong_root_password_leaves_a_half_created_site(bench):
     assert rc == 1 and "1045" in stderr
 
 
-def test_new_site_without_passwords_fails_like_a_prompt_without_terminal(bench):
+def test_new_site_without_passwords_and_empty_stdin_aborts_and_leaves_the_site_half_created(bench):
     rc, _stdout, stderr = run(bench, "new-site", "a.test")
     assert rc == 1
-    assert "MySQL root password: " in stderr and stderr.rstrip().endswith("EOFError")
+    assert "MySQL root password: " in stderr and stderr.rstrip().endswith("Aborted!")
+    assert (bench / "sites" / "a.test" / "site_config.json").exists()
 
 
-def test_new_site_while_another_holds_the_lock_fails(bench):
-    lock = bench / "config" / "bench_new_site.lock"
+def test_new_site_reads_the_root_and_twice_the_administrator_password_from_stdin(bench):
+    rc, stdout, stderr = run(bench, "new-site", "a.test", stdin=f"{ROOT_PW}\nadm1n-stdin\nadm1n-stdin\n")
+    assert rc == 0, stdout + stderr
+    assert [line for line in stderr.split("Warning: Password input may be echoed.\n") if line] == [
+        "MySQL root password: ", "Set Administrator password: ", "Re-enter Administrator password: "]
+    assert administrator_password_is(bench, "a.test", "adm1n-stdin")
+
+
+def test_set_admin_password_reads_the_password_from_stdin(bench):
+    create(bench)
+    rc, _stdout, stderr = run(bench, "--site", "a.test", "set-admin-password", stdin="n3w-admin\n")
+    assert rc == 0 and "Administrator's password for a.test: " in stderr
+    assert administrator_password_is(bench, "a.test", "n3w-admin")
+
+
+def administrator_password_is(bench_dir, site, password):
+    conf = json.loads((bench_dir / "sites" / site / "site_config.json").read_text())
+    with bench_standin._database(bench_dir, write=False) as db:
+        return bench_standin.check_password(password, db["databases"][conf["db_name"]]["admin_password"])
+
+
+def test_a_creation_holding_its_sites_lock_does_not_block_another_site(bench):
+    lock = bench / "sites" / "a.test" / "locks" / "bench_new_site.lock"
+    lock.parent.mkdir(parents=True)
     with open(lock, "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        rc, _stdout, stderr = run(bench, "new-site", "b.test", *NEW_SITE)
-    assert rc == 1 and "LockTimeoutError: Failed to aquire lock: bench_new_site" in stderr
+        rc, stdout, stderr = run(bench, "new-site", "b.test", *NEW_SITE)
+    assert rc == 0, stdout + stderr
+
+
+def test_drop_site_of_a_half_created_site_fails_on_the_backup_and_succeeds_without_it(bench):
+    run(bench, "new-site", "a.test", "--admin-password", "x", "--db-root-password", "wrong")
+    rc, stdout, _stderr = run(bench, "drop-site", "a.test", "--db-root-password", ROOT_PW)
+    assert rc == 1 and "Error: The operation has stopped because backup of a.test's database failed." in stdout
+    assert "Hint: Use 'bench drop-site a.test --force'" in stdout
+    assert run(bench, "drop-site", "a.test", "--no-backup", "--db-root-password", ROOT_PW)[0] == 0
+    assert not (bench / "sites" / "a.test").exists()
 
 
 def test_list_apps_formats(bench):
@@ -117,7 +149,7 @@ def test_list_apps_formats(bench):
     assert run(bench, "--site", "a.test", "list-apps", "--format", "json") == (0, expected_json, "")
     assert run(bench, "--site", "a.test", "list-apps", "-f", "json") == (0, expected_json, "")
     assert run(bench, "--site", "a.test", "list-apps") == (
-        0, "\nfrappe     15.103.0 version-15\nerpnext    15.102.0 version-15\nposawesome 15.31.0  version-15\n\n", "")
+        0, "\nfrappe     15.103.0 version-15\nerpnext    15.102.0 version-15\nposawesome 15.31.0  develop\n\n", "")
 
 
 def test_unknown_site_does_not_exist(bench):

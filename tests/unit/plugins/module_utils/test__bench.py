@@ -1,6 +1,5 @@
-"""The bench runner: argv, working directory, output cleaning, masking, failures, timeout, host lock.
-
-The commands run through AnsibleModule.run_command, in a module process and in Ansible's worker alike."""
+"""The bench runner: argv, working directory, secrets on stdin, check mode, output cleaning, masking,
+failures, timeout, host lock. The commands run through a real AnsibleModule.run_command."""
 
 import fcntl
 import os
@@ -45,14 +44,14 @@ def test_clean_output_drops_colour_codes():
 
 def test_runner_runs_the_argv_in_the_bench_directory(run_command, tmp_path):
     runner = python_runner(run_command, tmp_path, "import os, sys; print(os.getcwd()); print(sys.argv[1:])")
-    rc, stdout, _stderr = runner.run(["--site", "a.test", "list-apps"])
+    rc, stdout, _stderr = runner.read(["--site", "a.test", "list-apps"])
     assert rc == 0
     assert stdout.splitlines() == [str(tmp_path), "['--site', 'a.test', 'list-apps']"]
 
 
 def test_arguments_reach_bench_as_given_even_when_they_look_like_variables_or_home(run_command, tmp_path):
     runner = python_runner(run_command, tmp_path, "import sys; print(sys.argv[1:])")
-    _rc, stdout, _stderr = runner.run(["set-config", "mail_password", "pw$HOME", "~/x"])
+    _rc, stdout, _stderr = runner.read(["set-config", "mail_password", "pw$HOME", "~/x"])
     assert stdout == "['set-config', 'mail_password', 'pw$HOME', '~/x']"
 
 
@@ -62,9 +61,35 @@ def test_the_bench_command_prefix_expands_home_and_variables(run_command, tmp_pa
         os.path.expanduser("~/bench"), str(tmp_path / "bench")]
 
 
+def test_a_write_hands_its_secrets_to_bench_on_stdin_one_per_line(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "import sys; print(sys.stdin.read().splitlines() == sys.argv[1:3])")
+    _rc, stdout, _stderr = runner.write(["root-pw", "admin-pw"], stdin=["root-pw", "admin-pw"])
+    assert stdout == "True"
+
+
+def test_a_write_in_check_mode_runs_nothing(run_command, tmp_path):
+    marker = tmp_path / "ran"
+    runner = python_runner(run_command, tmp_path, "open(%r, 'w').close()" % str(marker), check_mode=True)
+    assert runner.write(["new-site", "a.test"]) is None
+    assert not marker.exists() and runner.calls == []
+
+
+def test_a_read_in_check_mode_runs(run_command, tmp_path):
+    runner = python_runner(run_command, tmp_path, "print('read')", check_mode=True)
+    assert runner.read(["--site", "a.test", "list-apps"]) == (0, "read", "")
+
+
+def test_check_mode_takes_no_lock(tmp_path):
+    runner = BenchRunner(None, ["bench"], str(tmp_path), check_mode=True)
+    with open(runner.lock_path, "a") as other_task:
+        fcntl.flock(other_task, fcntl.LOCK_EX)
+        with runner.exclusive(wait=0):
+            pass
+
+
 def test_runner_masks_secrets_in_output_and_in_the_recorded_command(run_command, tmp_path):
     runner = python_runner(run_command, tmp_path, "import sys; print('password was', sys.argv[-1])", secrets=[SECRET])
-    _rc, stdout, _stderr = runner.run(["new-site", "a.test", "--db-root-password", SECRET])
+    _rc, stdout, _stderr = runner.read(["new-site", "a.test", "--db-root-password", SECRET])
     assert SECRET not in stdout and MASK in stdout
     assert runner.calls == ["bench new-site a.test --db-root-password " + MASK]
 
@@ -74,7 +99,7 @@ def test_failure_raises_with_bench_last_lines_masked(run_command, tmp_path):
             "print('Access denied, password ' + sys.argv[-1], file=sys.stderr)\nsys.exit(1)")
     runner = python_runner(run_command, tmp_path, code, secrets=[SECRET])
     with pytest.raises(BenchError) as failure:
-        runner.run(["new-site", "a.test", "--db-root-password", SECRET])
+        runner.read(["new-site", "a.test", "--db-root-password", SECRET])
     message = str(failure.value)
     assert failure.value.rc == 1
     assert "exit code 1" in message and "Access denied, password " + MASK in message
@@ -84,19 +109,19 @@ def test_failure_raises_with_bench_last_lines_masked(run_command, tmp_path):
 
 def test_failure_is_returned_not_raised_when_not_checked(run_command, tmp_path):
     runner = python_runner(run_command, tmp_path, "print('Site x does not exist!'); raise SystemExit(1)")
-    assert runner.run(["--site", "x", "list-apps"], check=False) == (1, "Site x does not exist!", "")
+    assert runner.read(["--site", "x", "list-apps"], check=False) == (1, "Site x does not exist!", "")
 
 
 def test_a_command_past_its_timeout_is_stopped(run_command, tmp_path):
     runner = python_runner(run_command, tmp_path, "import time; time.sleep(60)", timeout=0.3)
     with pytest.raises(BenchError, match="did not finish within 0.3 seconds"):
-        runner.run(["new-site", "a.test"])
+        runner.read(["new-site", "a.test"])
 
 
 def test_a_missing_bench_executable_is_a_bench_error(run_command, tmp_path):
     runner = BenchRunner(run_command, [str(tmp_path / "no-such-bench")], str(tmp_path))
     with pytest.raises(BenchError, match="cannot run"):
-        runner.run(["--version"])
+        runner.read(["--version"])
 
 
 DOCKER_BENCH = ["docker", "compose", "-f", "/srv/erpnext/compose.yml", "exec", "-T", "backend", "bench"]

@@ -5,6 +5,7 @@ import contextlib
 import fcntl
 import json
 import tempfile
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -13,6 +14,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import lock_path
 from ansible_collections.securenexus.provisioning.plugins.modules import erpnext_site
+from sandbox import bench_standin
 
 SITE = "acme.erp.example.org"
 ADMIN_PW = "Adm1n-unit-3c9e1f7a2b"
@@ -48,11 +50,13 @@ class FakeBench:
         self.half_created = set()  # directory with site_config.json, no database
         self.leftover_dirs = set()  # directory without site_config.json
         self.calls = []
+        self.stdin = []  # what each call got on its standard input
         self.fail_new_site = None
 
-    def __call__(self, module, argv, **kwargs):
+    def __call__(self, module, argv, data=None, **kwargs):
         args = argv[1:]
         self.calls.append(args)
+        self.stdin.append(data)
         site = None
         if args[0] == "--site":
             site, args = args[1], args[2:]
@@ -120,9 +124,9 @@ class ModuleExit(Exception):
         self.result = result
 
 
-def run(bench, check_mode=False, diff=False, **params):
-    args = {"name": SITE, "bench_path": "/nonexistent-bench", "_ansible_check_mode": check_mode, "_ansible_diff": diff}
-    args.update(params)
+def run_main(args, run_command=AnsibleModule.run_command):
+    """erpnext_site.main() with ``args``; its result, with the warnings it gave."""
+    warnings = []
 
     def exit_json(module, **result):
         raise ModuleExit(result)
@@ -131,16 +135,24 @@ def run(bench, check_mode=False, diff=False, **params):
         result["failed"] = True
         raise ModuleExit(result)
 
-    def run_command(module, argv, **kwargs):
-        return bench(module, argv, **kwargs)
-
     with patch_module_args(args), \
             mock.patch.object(AnsibleModule, "run_command", run_command), \
             mock.patch.object(AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(AnsibleModule, "fail_json", fail_json):
+            mock.patch.object(AnsibleModule, "fail_json", fail_json), \
+            mock.patch.object(AnsibleModule, "warn", lambda module, warning: warnings.append(warning)):
         with pytest.raises(ModuleExit) as done:
             erpnext_site.main()
-    return done.value.result
+    return dict(done.value.result, **({"warnings": warnings} if warnings else {}))
+
+
+def run(bench, check_mode=False, diff=False, **params):
+    args = {"name": SITE, "bench_path": "/nonexistent-bench", "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+    args.update(params)
+
+    def run_command(module, argv, **kwargs):
+        return bench(module, argv, **kwargs)
+
+    return run_main(args, run_command)
 
 
 CREATE = {"apps": ["erpnext", "posawesome"], "admin_password": ADMIN_PW, "db_root_password": ROOT_PW}
@@ -151,10 +163,17 @@ def test_absent_site_is_created_with_apps_in_order():
     result = run(bench, **CREATE)
     assert result["changed"] is True
     assert result["site"]["created"] is True
-    assert bench.calls[1] == ["new-site", SITE, "--admin-password", ADMIN_PW, "--db-root-username", "root",
-                              "--db-root-password", ROOT_PW, "--install-app", "erpnext", "--install-app", "posawesome"]
+    assert bench.calls[1] == ["new-site", SITE, "--db-root-username", "root",
+                              "--install-app", "erpnext", "--install-app", "posawesome"]
     assert result["site"]["apps"] == [{"name": "frappe", "version": "15.103.0"}, {"name": "erpnext", "version": "15.102.0"},
                                       {"name": "posawesome", "version": "15.31.0"}]
+
+
+def test_new_site_gets_the_passwords_on_stdin_in_the_order_frappe_asks_for_them():
+    bench = FakeBench()
+    run(bench, **CREATE)
+    assert bench.stdin[1] == "\n".join([ROOT_PW, ADMIN_PW, ADMIN_PW])
+    assert not any(ROOT_PW in arg or ADMIN_PW in arg for call in bench.calls for arg in call)
 
 
 def test_passwords_never_appear_in_the_result():
@@ -302,6 +321,7 @@ def test_absent_drops_the_site_with_a_backup():
     assert result["changed"] is True and result["site"] == {}
     drop = bench.calls[-1]
     assert drop[:2] == ["drop-site", SITE] and "--no-backup" not in drop and "--force" not in drop
+    assert ROOT_PW not in drop and bench.stdin[-1] == ROOT_PW
 
 
 def test_absent_in_check_mode_drops_nothing():
@@ -376,3 +396,86 @@ def test_creation_fails_naming_the_lock_file_when_another_task_holds_it_past_the
     assert result["failed"] and f"could not get the lock file {bench_lock} within 1 seconds" in result["msg"]
     assert bench.mutating_calls() == []
     assert ADMIN_PW not in json.dumps(result) and ROOT_PW not in json.dumps(result)
+
+
+# -- template sites, against the bench stand-in (sandbox/bin/bench) -------------------------------------
+
+STANDIN = str(Path(__file__).resolve().parents[4] / "sandbox" / "bin" / "bench")
+TEMPLATED = {"apps": ["erpnext", "posawesome"], "admin_password": ADMIN_PW,
+             "db_root_password": bench_standin.SANDBOX_DB_ROOT_PASSWORD, "template": True}
+
+
+@pytest.fixture
+def standin(tmp_path):
+    return bench_standin.init_bench(tmp_path / "bench")
+
+
+def run_on(bench_dir, check_mode=False, **params):
+    """main() with the real AnsibleModule.run_command, driving the stand-in."""
+    args = {"name": SITE, "bench_path": str(bench_dir), "bench_command": [STANDIN], "_ansible_check_mode": check_mode}
+    args.update(params)
+    return run_main(args)
+
+
+def database_of(bench_dir, site):
+    conf = json.loads((bench_dir / "sites" / site / "site_config.json").read_text())
+    with bench_standin._database(bench_dir, write=False) as db:
+        return db["databases"][conf["db_name"]]
+
+
+def test_the_first_templated_site_makes_the_template_then_is_made_from_it(standin):
+    result = run_on(standin, **TEMPLATED)
+    assert result["changed"] and result["site"]["template"] == "created", result
+    template = erpnext_site.template_site(["erpnext", "posawesome"])
+    assert any(call.startswith("bench new-site %s" % SITE) and "--source-sql" in call for call in result["commands"])
+    assert database_of(standin, SITE)["installed_apps"] == database_of(standin, template)["installed_apps"]
+
+
+def test_a_site_made_from_the_template_gets_its_own_administrator_password_not_the_templates(standin):
+    run_on(standin, **TEMPLATED)
+    result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org", admin_password="other-admin-pw-1"))
+    assert result["site"]["template"] == "used"
+    assert bench_standin.check_password("other-admin-pw-1", database_of(standin, "b.erp.example.org")["admin_password"])
+    assert not (standin / ".erpnext_site.b.erp.example.org.pending").exists()
+
+
+def test_a_template_made_by_other_app_versions_is_rebuilt(standin):
+    run_on(standin, **TEMPLATED)
+    (standin / "apps" / "erpnext" / "erpnext" / "__init__.py").write_text('__version__ = "15.103.0"\n')
+    result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org"))
+    assert result["site"]["template"] == "rebuilt"
+    assert "other app versions" in " ".join(result.get("warnings", []))
+    assert ["erpnext", "15.103.0"] in [[app["name"], app["version"]] for app in result["site"]["apps"]]
+
+
+def test_a_template_holding_a_user_is_rebuilt_not_copied(standin):
+    run_on(standin, **TEMPLATED)
+    template = erpnext_site.template_site(["erpnext", "posawesome"])
+    conf = json.loads((standin / "sites" / template / "site_config.json").read_text())
+    with bench_standin._database(standin) as db:
+        db["databases"][conf["db_name"]]["users"] = ["someone@example.org"]
+    result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org"))
+    assert result["site"]["template"] == "rebuilt" and "1 users" in " ".join(result.get("warnings", []))
+    assert database_of(standin, "b.erp.example.org").get("users", []) == []
+
+
+def test_an_interrupted_creation_is_finished_on_the_next_run_not_taken_as_done(standin):
+    run_on(standin, **TEMPLATED)
+    marker = standin / (".erpnext_site.%s.pending" % SITE)
+    marker.touch()  # as left by a run stopped between new-site and set-admin-password
+    with bench_standin._database(standin) as db:
+        db["databases"][json.loads((standin / "sites" / SITE / "site_config.json").read_text())["db_name"]][
+            "admin_password"] = bench_standin.hash_password("the-templates-password")
+    check = run_on(standin, check_mode=True, **TEMPLATED)
+    assert check["changed"] and check["site"]["template"] == "completed" and marker.exists()
+    result = run_on(standin, **TEMPLATED)
+    assert result["changed"] and result["site"]["template"] == "completed" and not marker.exists()
+    assert bench_standin.check_password(ADMIN_PW, database_of(standin, SITE)["admin_password"])
+    assert run_on(standin, **TEMPLATED)["changed"] is False
+
+
+def test_check_mode_with_a_template_reads_but_creates_nothing(standin):
+    result = run_on(standin, check_mode=True, **TEMPLATED)
+    assert result["changed"] and result["site"]["template"] == "created" and result["site"]["created"]
+    assert not any(path.name.startswith("erpnext-template") for path in (standin / "sites").iterdir())
+    assert not (standin / "sites" / SITE).exists()
