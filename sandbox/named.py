@@ -66,21 +66,31 @@ def named_conf(directory, port, zones, secret, key_name=TSIG_KEY_NAME, algorithm
             f"{zone_blocks}")
 
 
-def prepare(directory, port, zones, secret):
-    """Write named.conf (every time: the port may change) and each zone file that does not exist yet
-    (named keeps its updates in the zone's journal and the file; a restart must not lose them).
-    Returns the argv that runs named in the foreground."""
+# -g: foreground, log to stderr (the caller's log file); -4: the configuration listens on IPv4 only.
+FLAGS = ["-g", "-4", "-c"]
+
+
+def write_config(directory, port, zones, secret):
+    """Write named.conf (readable by its owner only: it holds the key) when it differs, and each zone
+    file that does not exist yet (named keeps the updates it took in the file and its journal; a
+    restart must not lose them). Returns the path of named.conf."""
     directory = Path(directory)
     (directory / "zones").mkdir(parents=True, exist_ok=True)
     conf = directory / "named.conf"
-    conf.write_text(named_conf(directory, port, zones, secret))
-    conf.chmod(0o600)
+    text = named_conf(directory, port, zones, secret)
+    if not conf.exists() or conf.read_text() != text:
+        conf.touch(mode=0o600)
+        conf.chmod(0o600)
+        conf.write_text(text)
     for zone in zones:
         path = directory / "zones" / f"{zone}.zone"
         if not path.exists():
             path.write_text(zone_text(zone))
-    # -g: foreground, log to stderr (the caller's log file); -4: the config listens on IPv4 only.
-    return [named_binary(), "-g", "-4", "-c", str(conf)]
+    return conf
+
+
+def argv(conf):
+    return [named_binary(), *FLAGS, str(conf)]
 
 
 def answers(port, zone, timeout=2.0):

@@ -78,7 +78,7 @@ class NamedServer:
 
 def start_named(directory, zones):
     try:
-        argv = named.prepare(directory, port := free_port(), zones, named.SANDBOX_TSIG_SECRET)
+        argv = named.argv(named.write_config(directory, port := free_port(), zones, named.SANDBOX_TSIG_SECRET))
     except FileNotFoundError as error:
         pytest.fail(str(error))
     log = Path(directory) / "named.log"
