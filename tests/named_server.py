@@ -92,3 +92,24 @@ def start_named(directory, zones):
             pytest.fail("named did not start:\n" + log.read_text(errors="replace"))
         time.sleep(0.05)
     return server
+
+
+def enable_dns(inventory, server, vault_password, secret=None):
+    """Make an inventory's clients publish their mail records to the server: the role's DNS settings in
+    group_vars/clients/dns.yml, the TSIG secret vault-encrypted beside it, as a real inventory keeps it."""
+    import yaml
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    clients = Path(inventory) / "group_vars" / "clients"
+    clients.mkdir(parents=True, exist_ok=True)
+    (clients / "dns.yml").write_text(yaml.safe_dump({
+        "client_dns_mode": "publish",
+        "client_dns_server": "127.0.0.1",
+        "client_dns_port": server.port,
+        "client_dns_tsig_key_name": server.key_name,
+        "client_dns_tsig_secret": "{{ vault_dns_tsig_secret }}",
+        "client_dns_timeout": 5,
+    }))
+    encrypted = VaultLib().encrypt(yaml.safe_dump({"vault_dns_tsig_secret": secret or server.secret}),
+                                   secret=VaultSecret(vault_password.encode()))
+    (clients / "dns_vault.yml").write_bytes(encrypted)

@@ -22,7 +22,8 @@ echo "== proof =="
 # Traefik picks a new route up within a fraction of a second; allow for a loaded machine.
 "$venv_bin/python" - "$site" "$mailbox" "$credentials" "$changed" <<'PY'
 import json, os, stat, sys, time, urllib.request
-from sandbox.ctl import MAILCOW_LISTEN, SANDBOX_API_KEY, TRAEFIK_WEB
+import dns.message, dns.query
+from sandbox.ctl import DNS_PORT, MAILCOW_LISTEN, SANDBOX_API_KEY, TRAEFIK_WEB
 
 site, mailbox, credentials, changed = sys.argv[1:]
 failures = []
@@ -57,6 +58,16 @@ delivering = sorted(a["address"] for a in aliases if mailbox in a["goto"].split(
 print(f"aliases  delivering to {mailbox}: {', '.join(delivering) or 'NONE'}")
 if len(delivering) < 5:
     failures.append("aliases are missing")
+
+# What `dig @127.0.0.1 -p DNS_PORT TXT dkim._domainkey.<domain>` answers: the key Mailcow signs with.
+key = json.loads(get(f"{api}/get/dkim/{domain}", headers)[1]) or {}
+name = f"{key.get('dkim_selector', 'dkim')}._domainkey.{domain}"
+answer = dns.query.udp(dns.message.make_query(name, "TXT", use_edns=0), "127.0.0.1", port=DNS_PORT, timeout=5)
+published = [b"".join(r.strings).decode() for rrset in answer.answer for r in rrset]
+print(f"dns      dig @127.0.0.1 -p {DNS_PORT} TXT {name} -> "
+      + ("the DKIM key Mailcow holds" if published == [key.get("dkim_txt")] else f"{published or 'NOTHING'}"))
+if published != [key.get("dkim_txt")]:
+    failures.append("DNS does not publish the DKIM key Mailcow holds")
 
 with open(credentials, "rb") as handle:
     header = handle.readline().strip().decode()
