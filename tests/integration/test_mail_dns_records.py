@@ -274,3 +274,13 @@ def test_tsig_secret_never_appears_in_output_at_vvv(dns_server, apply_records, i
     for run in (good_run, bad_run):
         assert dns_server.secret not in run.output
         assert WRONG_SECRET not in run.output
+
+
+def test_verification_through_a_resolver_names_it(dns_server, apply_records):
+    apply_records(publish_args(dns_server))
+
+    result, _run = apply_records(publish_args(dns_server, verify_with="resolver", resolver=dns_server.server))
+
+    assert result["changed"] is False
+    assert result["verified_by"] == [f"resolver 127.0.0.1#{dns_server.port}"]
+    assert {entry["status"] for entry in result["records"]} == {"present"}
