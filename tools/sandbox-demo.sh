@@ -20,7 +20,8 @@ echo
 echo "== proof =="
 "$venv_bin/python" - "$inventory" "$log" <<'PY'
 import json, os, re, stat, sys, time, urllib.request
-from sandbox.ctl import MAILCOW_LISTEN, SANDBOX_API_KEY, TRAEFIK_WEB
+import dns.message, dns.query
+from sandbox.ctl import DNS_PORT, MAILCOW_LISTEN, SANDBOX_API_KEY, TRAEFIK_WEB
 
 inventory_file, log_file = sys.argv[1:]
 with open(inventory_file) as handle:
@@ -71,6 +72,16 @@ for client in inventory["clients"]["hosts"]:
     print(f"aliases  delivering to {mailbox}: {', '.join(delivering) or 'NONE'}")
     if len(delivering) < 5:
         failures.append(f"{client}: aliases are missing")
+    if own:
+        # What `dig @127.0.0.1 -p DNS_PORT TXT dkim._domainkey.<domain>` answers: the key Mailcow signs with.
+        key = json.loads(get(f"{api}/get/dkim/{domain}", headers)[1]) or {}
+        name = f"{key.get('dkim_selector', 'dkim')}._domainkey.{domain}"
+        answer = dns.query.udp(dns.message.make_query(name, "TXT", use_edns=0), "127.0.0.1", port=DNS_PORT, timeout=5)
+        published = [b"".join(r.strings).decode() for rrset in answer.answer for r in rrset]
+        print(f"dns      dig @127.0.0.1 -p {DNS_PORT} TXT {name} -> "
+              + ("the DKIM key Mailcow holds" if published == [key.get("dkim_txt")] else f"{published or 'NOTHING'}"))
+        if published != [key.get("dkim_txt")]:
+            failures.append(f"{client}: DNS does not publish the DKIM key Mailcow holds")
     with open(credentials, "rb") as handle:
         header = handle.readline().strip().decode()
     mode = stat.S_IMODE(os.stat(credentials).st_mode)

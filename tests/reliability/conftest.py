@@ -111,6 +111,8 @@ class Workspace:
         self.vault_password_file = root / "vault-password.txt"
         self.runs = []
         self.clients = {}
+        # Set by a test that has the clients publish DNS records (tests/named_server.py, enable_dns).
+        self.tsig_secret = None
         for directory in (self.inventory / "group_vars" / "all", self.inventory / "group_vars" / "clients",
                           self.dynamic, self.reports):
             directory.mkdir(parents=True)
@@ -246,8 +248,9 @@ class Workspace:
             assert self.target.control.verify(self.mailbox_address(client), stored["mailbox_password"]), client
 
     def secrets(self):
-        """Every secret of this workspace: the API key, the database root password, each generated password."""
-        values = {"api_key": self.target.api_key, "db_root_password": DB_ROOT_PASSWORD}
+        """Every secret of this workspace: the API key, the database root password, the DNS TSIG secret (when
+        the clients publish DNS records), each generated password."""
+        values = {"api_key": self.target.api_key, "db_root_password": DB_ROOT_PASSWORD, "tsig_secret": self.tsig_secret}
         for path in sorted(self.credentials.glob("*.vault.yml")):
             for name, value in (decrypt(path) or {}).items():
                 values["%s:%s" % (path.name, name)] = value
