@@ -3,13 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Runs mail_dns_records in the worker process on a local connection (see plugin_utils/_in_process.py)."""
+"""Runs mail_dns_records's main() in the worker process on a local connection (see plugin_utils/_in_worker.py)."""
 
 from __future__ import annotations
 
-from ansible_collections.securenexus.provisioning.plugins.modules import mail_dns_records
-from ansible_collections.securenexus.provisioning.plugins.plugin_utils._in_process import InProcessAction
+from ansible_collections.securenexus.provisioning.plugins.plugin_utils._in_worker import InWorkerAction
 
 
-class ActionModule(InProcessAction):
-    module = mail_dns_records.MODULE
+class ActionModule(InWorkerAction):
+    pass

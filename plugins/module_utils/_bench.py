@@ -23,6 +23,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils._module import finish
+
 MASK = "********"
 # The options of every module that drives a bench (doc fragment _bench).
 BENCH_ARGUMENT_SPEC = dict(
@@ -211,9 +213,4 @@ def run_bench_module(argument_spec, execute):
     """A bench module's main(): ``execute(params, check_mode, diff, run_command)`` returns the result dict,
     ``failed`` and ``msg`` on failure and ``warnings`` as a list of strings."""
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    result = execute(module.params, module.check_mode, module._diff, module.run_command)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    finish(module, execute(module.params, module.check_mode, module._diff, module.run_command))

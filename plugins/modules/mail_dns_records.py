@@ -237,8 +237,10 @@ verified_by:
   sample: ["ns1.acmecorp.com. (127.0.0.1#53)"]
 """
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.securenexus.provisioning.plugins.module_utils import _dns
-from ansible_collections.securenexus.provisioning.plugins.module_utils._module_spec import ModuleSpec
+from ansible_collections.securenexus.provisioning.plugins.module_utils._module import finish
 
 ARGUMENT_SPEC = dict(
     domain=dict(type="str", required=True),
@@ -270,11 +272,10 @@ def execute(params, check_mode, diff):
         return {"failed": True, "changed": False, "msg": str(error)}
 
 
-MODULE = ModuleSpec(ARGUMENT_SPEC, execute, required_if=[("state", "present", ("dmarc",))])
-
-
 def main():
-    MODULE.main()
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_if=[("state", "present", ("dmarc",))])
+    finish(module, execute(module.params, module.check_mode, module._diff))
 
 
 if __name__ == "__main__":
