@@ -16,7 +16,7 @@ help:
 	@echo "make sanity / lint / test-build   ansible-test sanity+units / ansible-lint+changelog / build+install"
 	@echo "make sandbox-up / sandbox-down / sandbox-status"
 	@echo "make drift         check every client for drift (JUnit + JSON report, non-zero exit on drift)"
-	@echo "make docs          regenerate docs/modules/ from the modules' and the role's own documentation"
+	@echo "make docs          regenerate docs/modules/ (antsibull-docs) from the plugins' and the role's own documentation"
 
 venv: $(VENV)/.bootstrapped
 $(VENV)/.bootstrapped: requirements/runtime.txt requirements/runtime-py311.txt requirements/dev.txt tools/bootstrap-venv.sh
@@ -67,7 +67,7 @@ lint: venv
 	antsibull-changelog lint
 
 docs: venv
-	$(PY) tools/gen-module-docs.py
+	tools/build-docs.sh
 
 # Drift check of every client in check mode (docs/drift-in-ci.md); reports in DRIFT_REPORT_DIR
 # (default reports/drift/). DRIFT_ARGS go to ansible-playbook, e.g. DRIFT_ARGS="-i ~/inventory".
