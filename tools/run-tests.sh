@@ -31,7 +31,7 @@ for d in tests/*/; do
   [ -n "$(find "tests/$d" -name 'test_*.py' -print -quit)" ] || continue
   playbook_dirs+=("$d")
 done
-all_sections=(unit contract playbooks molecule ansible-lint changelog sanity build bench-smoke)
+all_sections=(unit contract playbooks targets molecule ansible-lint changelog sanity build bench-smoke)
 if [ $# -gt 0 ]; then sections=("$@"); else sections=("${all_sections[@]}"); fi
 
 declare -A status seconds
@@ -112,6 +112,16 @@ for section in "${sections[@]}"; do
     changelog) run_tool_section changelog antsibull-changelog lint ;;
     sanity) run_tool_section sanity tools/sanity.sh all ;;
     build) run_pytest_section build build ;;
+    # tests/integration/targets as `ansible-test integration` runs them (each target starts its
+    # stand-ins through setup_*, on free ports): one test per runnable target.
+    targets)
+      runnable=$(grep -L -x -E 'disabled|unsupported|hidden' tests/integration/targets/*/aliases | wc -l)
+      if tools/sanity.sh integration; then
+        status[targets]=passed passed=$((passed + runnable))
+      else
+        status[targets]=FAILED failed=$((failed + 1))
+      fi
+      ;;
     playbooks) run_pytest_section playbooks "${playbook_dirs[@]}" ;;
     # The fleet benchmark on a fleet of one: CI proves it runs; its numbers belong in docs/performance.md.
     bench-smoke) run_tool_section bench-smoke make --no-print-directory bench-smoke ;;
