@@ -18,7 +18,7 @@ help:
 	@echo "make drift         check every client for drift (reports/drift/: JSON + JUnit; exit 0 clean, 2 drift, 3 error)"
 	@echo "make real-mailcow  start the real Mailcow API (root, Debian 12; MAILCOW_TARBALL=... or MAILCOW_CHECKOUT=...)"
 	@echo "make test-real-mailcow / test-differential   the [real] half / emulator-vs-real differential test"
-	@echo "make docs          regenerate docs/modules/ from the modules' and the role's own documentation"
+	@echo "make docs          regenerate docs/modules/ (antsibull-docs) from the plugins' and the role's own documentation"
 
 venv: $(VENV)/.bootstrapped
 $(VENV)/.bootstrapped: requirements/runtime.txt requirements/runtime-py311.txt requirements/dev.txt tools/bootstrap-venv.sh
@@ -69,7 +69,7 @@ lint: venv
 	antsibull-changelog lint
 
 docs: venv
-	$(PY) tools/gen-module-docs.py
+	tools/build-docs.sh
 
 # Drift check of every client in check mode (docs/drift-in-ci.md); reports in DRIFT_REPORT_DIR
 # (default reports/drift/). DRIFT_ARGS go to ansible-playbook, e.g. DRIFT_ARGS="-i ~/inventory".

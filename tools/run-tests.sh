@@ -31,7 +31,7 @@ for d in tests/*/; do
   [ -n "$(find "tests/$d" -name 'test_*.py' -print -quit)" ] || continue
   playbook_dirs+=("$d")
 done
-all_sections=(unit contract playbooks real-mailcow molecule ansible-lint changelog sanity build bench-smoke)
+all_sections=(unit contract playbooks targets real-mailcow molecule ansible-lint changelog sanity build bench-smoke)
 # The [real] half (tests/real_mailcow.py): every test against the real Mailcow API, in a section of
 # its own, serially (one real instance). Without REAL_MAILCOW_URL it is skipped and says so; with
 # CI=true the tests fail instead. The other sections run the [emulator] half only.
@@ -119,6 +119,16 @@ for section in "${sections[@]}"; do
     changelog) run_tool_section changelog antsibull-changelog lint ;;
     sanity) run_tool_section sanity tools/sanity.sh all ;;
     build) run_pytest_section build build ;;
+    # tests/integration/targets as `ansible-test integration` runs them (each target starts its
+    # stand-ins through setup_*, on free ports): one test per runnable target.
+    targets)
+      runnable=$(grep -L -x -E 'disabled|unsupported|hidden' tests/integration/targets/*/aliases | wc -l)
+      if tools/sanity.sh integration; then
+        status[targets]=passed passed=$((passed + runnable))
+      else
+        status[targets]=FAILED failed=$((failed + 1))
+      fi
+      ;;
     playbooks) run_pytest_section playbooks "${playbook_dirs[@]}" ;;
     real-mailcow)
       if [ -z "${REAL_MAILCOW_URL:-}" ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ansible-test sanity and units, offline.
+# ansible-test sanity and units, offline; and ansible-test integration (tests/integration/targets).
 #
 # ansible-test only accepts a collection that really sits at .../ansible_collections/<ns>/<name>
 # (the committed collections/ symlink is refused), so the checkout is copied to a scratch tree
@@ -11,15 +11,15 @@
 # the download. The venvs themselves are cached by ansible-test under ~/.ansible/test, which is
 # what makes a warm run fast.
 #
-# Usage: tools/sanity.sh [sanity|units|all]   (default: all)
+# Usage: tools/sanity.sh [sanity|units|all|integration [TARGET...]]   (default: all: sanity and units)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$repo/.venv}
 py=$venv/bin/python
 what=${1:-all}
-case $what in sanity | units | all) ;; *)
-  echo "usage: $0 [sanity|units|all]" >&2
+case $what in sanity | units | all | integration) ;; *)
+  echo "usage: $0 [sanity|units|all|integration]" >&2
   exit 2
   ;;
 esac
@@ -76,7 +76,7 @@ for ignore in tests/sanity/ignore-*.txt; do
     status=1
   fi
 done
-if [ "$what" != units ]; then
+if [ "$what" = sanity ] || [ "$what" = all ]; then
   echo "== ansible-test sanity --python $pyver ($namespace.$name, pip $pip_version stand-in)"
   ansible-test sanity --python "$pyver" --color no || status=1
   # Modules run on managed hosts with older Pythons than the controller's. The compile test
@@ -99,9 +99,15 @@ if [ "$what" != units ]; then
     PATH=$scratch/bin:$PATH ansible-test sanity --test compile --python "$v" --color no || status=1
   done
 fi
-if [ "$what" != sanity ]; then
+if [ "$what" = units ] || [ "$what" = all ]; then
   echo "== ansible-test units --venv --python $pyver"
   ansible-test units --venv --python "$pyver" --color no || status=1
+fi
+if [ "$what" = integration ]; then
+  # The targets start their own stand-ins (setup_mailcow, setup_bench) on free ports; local, no
+  # container. The tests' Python packages (Flask for the emulator) come from the project's venv.
+  echo "== ansible-test integration --python $pyver"
+  ansible-test integration --python "$pyver" --color no "${@:2}" || status=1
 fi
 # Keep ansible-test's reports (junit, bot output) where the checkout's other test output goes.
 if [ -d tests/output ]; then

@@ -25,7 +25,14 @@ GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
 FQCN = "{namespace}.{name}".format(**GALAXY)
 TARBALL_NAME = "{namespace}-{name}-{version}.tar.gz".format(**GALAXY)
 
-# What must never ship: local state, virtualenvs, generated credentials, the checkout's
+# Everything a user of the collection runs or reads, by directory so that new plugins, roles and
+# data files under them ship without an edit here. README links into docs/; docs/img holds only
+# benchmark data. No LICENSE/COPYING: galaxy.yml names the licence by its SPDX id.
+ALLOWED_FILES = {"MANIFEST.json", "FILES.json", "README.md"}
+ALLOWED_TREES = ("plugins", "roles", "playbooks", "meta", "docs", "changelogs")
+DISALLOWED_TREES = ("docs/img",)
+
+# What must never ship, even inside an allowed tree: local state, virtualenvs, generated credentials, the checkout's
 # self-link, caches and earlier build output.
 FORBIDDEN_COMPONENTS = {".git", ".venv", ".sandbox", ".ansible", ".pytest_cache", ".hypothesis",
                         "__pycache__", "collections", "credentials"}
@@ -87,6 +94,19 @@ def test_tarball_carries_no_local_state_venvs_credentials_or_self_link(built):
               if FORBIDDEN_COMPONENTS.intersection(name.split("/"))
               or name.startswith(FORBIDDEN_PREFIXES) or name.endswith(".tar.gz")]
     assert leaked == []
+
+
+def outside_allow_list(name):
+    name = name.rstrip("/")
+    if name in ALLOWED_FILES:
+        return False
+    if any(name == tree or name.startswith(tree + "/") for tree in DISALLOWED_TREES):
+        return True
+    return name.split("/", 1)[0] not in ALLOWED_TREES
+
+
+def test_tarball_holds_only_the_allow_listed_files_and_trees(built):
+    assert [name for name in built["members"] if outside_allow_list(name)] == []
 
 
 def test_tarball_vault_files_are_encrypted_or_examples(built):
