@@ -27,8 +27,9 @@ description:
     address. C(before) and C(after) come from the
     task's diff (so run with C(--diff)), in the units the modules use; of two mappings only the keys
     that differ are kept.
-  - Results of tasks with C(no_log) and of C(securenexus.provisioning.vault_credentials) are censored before
-    any callback sees them, so neither report can contain their values.
+  - Results of tasks with C(no_log) are censored before any callback sees them, and the secrets in
+    C(securenexus.provisioning.vault_credentials) results are vault-encrypted values that callbacks
+    see as V(<redacted>), so neither report can contain their values.
 author:
   - SecureNexus engineering (@securenexus)
 options:

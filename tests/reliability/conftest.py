@@ -118,8 +118,11 @@ class Workspace:
         bench_standin.init_bench(self.bench, db_root_password=DB_ROOT_PASSWORD)
         (self.inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump({
             "ansible_python_interpreter": sys.executable}))
-        (self.inventory / "group_vars" / "all" / "vault.yml").write_bytes(vault().encrypt(yaml.safe_dump({
-            "vault_mailcow_api_key": target.api_key, "vault_erpnext_db_root_password": DB_ROOT_PASSWORD})))
+        # Each value encrypted on its own, as in the sandbox inventory (a wrong vault password names the file).
+        (self.inventory / "group_vars" / "all" / "vault.yml").write_text("".join(
+            "%s: !vault |\n%s" % (name, "".join("  %s\n" % line for line in vault().encrypt(value).decode().splitlines()))
+            for name, value in (("vault_mailcow_api_key", target.api_key),
+                                ("vault_erpnext_db_root_password", DB_ROOT_PASSWORD))))
         (self.inventory / "group_vars" / "clients" / "main.yml").write_text(yaml.safe_dump({
             "ansible_connection": "local",
             "client_credentials_dir": str(self.credentials),
