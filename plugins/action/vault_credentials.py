@@ -44,7 +44,12 @@ ARGUMENT_SPEC = {
     "length": {"type": "int", "default": 32},
     "vault_id": {"type": "str"},
     "in_use": {"type": "dict", "default": {}},
+    "rotate": {"type": "list", "elements": "str", "default": []},
+    "promote": {"type": "list", "elements": "str", "default": []},
 }
+# Where new values wait during a rotation: saved before the service is told, promoted after it accepted them.
+PENDING = "rotation_pending"
+
 
 
 def generate_secret(length):
@@ -110,7 +115,9 @@ class ActionModule(ActionBase):
         path = os.path.abspath(str(args["path"]))
         names = [str(name) for name in args["secrets"]]
         in_use = {str(name): str(what) for name, what in args["in_use"].items()}
-        self._check_arguments(names, args["length"])
+        rotate = [str(name) for name in args["rotate"]]
+        promote = [str(name) for name in args["promote"]]
+        self._check_arguments(names, args["length"], rotate, promote)
 
         vault_secrets = self._distinct_secrets()
         check_mode = bool(self._task.check_mode)
@@ -118,17 +125,17 @@ class ActionModule(ActionBase):
 
         if check_mode:
             stored, decrypt_secret = self._read(path, vault_secrets)
-            outcome = self._merge(path, stored, names, args["length"], in_use)
+            outcome = self._merge(path, stored, names, args["length"], in_use, rotate, promote)
             modes = self._mode_changes(path, directory)
         else:
             modes = self._mode_changes(path, directory)
             if not os.path.exists(path):
                 # Before the directory and its lock file are made: a refusal changes nothing at all.
-                self._refuse_lost(path, {}, names, in_use)
+                self._refuse_lost(path, {}, [name for name in names if name not in rotate], in_use)
             self._ensure_directory(directory)
             with exclusive_lock(os.path.join(directory, "." + os.path.basename(path) + ".lock")):
                 stored, decrypt_secret = self._read(path, vault_secrets)
-                outcome = self._merge(path, stored, names, args["length"], in_use)
+                outcome = self._merge(path, stored, names, args["length"], in_use, rotate, promote)
                 if outcome["data"] != stored:
                     vault_id, secret = self._encrypt_secret(vault_secrets, args["vault_id"], decrypt_secret, path)
                     b_vaulttext = VaultLib().encrypt(dump_yaml(outcome["data"]), secret=secret, vault_id=vault_id)
@@ -136,7 +143,7 @@ class ActionModule(ActionBase):
                 elif stat.S_IMODE(os.stat(path).st_mode) != FILE_MODE:
                     os.chmod(path, FILE_MODE)
 
-        changes = modes + [("secret %s" % name, "absent", "generated") for name in outcome["created"]]
+        changes = modes + [("secret %s" % name, "absent", "generated") for name in outcome["created"]] + outcome["rotation"]
         # A new file is a creation (an empty before), not secrets changing one by one.
         before = {what: old for what, old, dummy in changes} if stored or modes else {}
         self._announce(path, outcome, modes, check_mode)
@@ -150,13 +157,20 @@ class ActionModule(ActionBase):
             # Each value is vault-encrypted as an inline !vault variable would be: templating it in a
             # later task gives the plain value, while every callback (any verbosity, json, junit,
             # tree) shows "<redacted>". So the rest of the result (what differs) can stay visible.
-            "secrets": {name: self._sealed(outcome["data"][name], vault_id, secret) for name in names},
+            "secrets": {name: self._sealed(outcome["data"][name], vault_id, secret)
+                        for name in names if name in outcome["data"]},
+            "pending": {name: self._sealed(outcome["data"][PENDING][name], vault_id, secret) for name in rotate},
             "diff": {
                 "before_header": path, "after_header": path,
                 "before": before,
                 "after": {what: after for what, dummy, after in changes},
             },
         }
+        waiting = sorted(set(outcome["data"].get(PENDING, {})) & set(names) - set(rotate))
+        if waiting and not promote:
+            result["warnings"] = ["%s holds a rotation of %s that did not finish: the service may accept the new value "
+                                  "only. Finish it: ansible-playbook securenexus.provisioning.rotate_credentials "
+                                  "-e client=<client> -e rotate=%s" % (path, ", ".join(waiting), ",".join(waiting))]
         if changes:
             result["msg"] = "%s: %s%s" % (path, "; ".join("%s %s -> %s" % change for change in changes),
                                           " (check mode: nothing changed)" if check_mode else "")
@@ -167,8 +181,13 @@ class ActionModule(ActionBase):
         return EncryptedString(ciphertext=to_text(VaultLib().encrypt(value, secret=secret, vault_id=vault_id)))
 
     @staticmethod
-    def _check_arguments(names, length):
+    def _check_arguments(names, length, rotate, promote):
         problems = []
+        if rotate and promote:
+            problems.append("rotate and promote are two steps of a rotation: give one of them")
+        strays = sorted(set(rotate + promote) - set(names))
+        if strays:
+            problems.append("rotate and promote name secrets that secrets lists; not listed: %s" % ", ".join(strays))
         if not names:
             problems.append("secrets must name at least one secret")
         bad = sorted({name for name in names if not name or not name.replace("_", "").isalnum()})
@@ -242,21 +261,43 @@ class ActionModule(ActionBase):
         return stored, used_secret
 
     @staticmethod
-    def _merge(path, stored, names, length, in_use):
-        """Keep every stored value, generate the missing ones; other keys in the file are left alone."""
+    def _merge(path, stored, names, length, in_use, rotate=(), promote=()):
+        """Keep every stored value, generate the missing ones; other keys in the file are left alone.
+
+        A rotated secret is not generated as a current value (its file may be lost: rotating is the way
+        out); it gets a pending value instead, the one already pending if a rotation was interrupted, so
+        that the value a service may already hold is never lost. Promoting makes pending values current.
+        """
         bad = sorted(name for name in names if name in stored and not (isinstance(stored[name], str) and stored[name]))
+        pending = stored.get(PENDING, {})
+        if not isinstance(pending, dict) or not all(isinstance(v, str) and v for v in pending.values()):
+            bad.append(PENDING)
         if bad:
             raise AnsibleActionFail(
                 "vault_credentials: in the credentials file, %s must be non-empty strings; fix the file with "
                 "`ansible-vault edit`. Nothing was changed." % ", ".join(bad))
-        ActionModule._refuse_lost(path, stored, names, in_use)
+        ActionModule._refuse_lost(path, stored, [name for name in names if name not in rotate
+                                                 and not (name in promote and name in pending)], in_use)
         data = dict(stored)
-        created = []
+        pending = dict(pending)
+        created, rotation = [], []
         for name in names:
-            if name not in data:
+            if name in rotate:
+                if name not in pending:
+                    pending[name] = generate_secret(length)
+                    rotation.append(("pending %s" % name, "absent", "generated"))
+            elif name in promote and name in pending:
+                data[name] = pending.pop(name)
+                rotation.append(("secret %s" % name, "stored" if name in stored else "absent", "the pending value"))
+            elif name not in data:
                 data[name] = generate_secret(length)
                 created.append(name)
-        return {"data": data, "created": created, "kept": [name for name in names if name not in created]}
+        if pending:
+            data[PENDING] = pending
+        else:
+            data.pop(PENDING, None)
+        return {"data": data, "created": created, "rotation": rotation,
+                "kept": [name for name in names if name in stored and name not in created]}
 
     @staticmethod
     def _refuse_lost(path, stored, names, in_use):
@@ -320,9 +361,10 @@ class ActionModule(ActionBase):
     @staticmethod
     def _announce(path, outcome, modes, check_mode):
         """Lines for humans at the default verbosity, with names and modes only (never a value)."""
-        if modes:
+        changes = modes + outcome["rotation"]
+        if changes:
             display.display("vault_credentials: %s: %s%s" % (
-                path, "; ".join("%s %s -> %s" % change for change in modes), " (check mode: nothing changed)" if check_mode else ""))
+                path, "; ".join("%s %s -> %s" % change for change in changes), " (check mode: nothing changed)" if check_mode else ""))
         if outcome["created"]:
             verb = "would create" if check_mode else "created"
             display.display("vault_credentials: %s %s in %s%s" % (

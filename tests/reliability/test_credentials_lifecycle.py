@@ -5,15 +5,14 @@ acme brings its own mail domain; globex lives in the shared base domain.
 
 import pytest
 
+from tests.reliability.conftest import provisioned_with
+
 CLIENTS = {"acme": {"client_domain": "acmecorp.com", "client_plan": "professional"}, "globex": {}}
 
 
 @pytest.fixture
 def provisioned(workspace):
-    workspace.set_clients(CLIENTS)
-    first = workspace.run()
-    assert first.rc == 0, first.output[-3000:]
-    return workspace
+    return provisioned_with(workspace, CLIENTS)
 
 
 @pytest.mark.parametrize("mode", ["run", "check"])

@@ -34,12 +34,13 @@ def make_action(args, secrets=(("default", PASSWORD),), check_mode=False):
 def run(path, names=None, sealed=False, **kwargs):
     """The task result; its secrets decrypted as a later task's templating would, unless sealed."""
     args = {"path": str(path), "secrets": list(NAMES if names is None else names)}
-    args.update({key: kwargs.pop(key) for key in ("length", "vault_id", "in_use") if key in kwargs})
+    args.update({key: kwargs.pop(key) for key in ("length", "vault_id", "in_use", "rotate", "promote") if key in kwargs})
     result = make_action(args, **kwargs).run(task_vars={})
     if not sealed:
         loaded = [(vault_id, VaultSecret(password)) for vault_id, password in kwargs.get("secrets", (("default", PASSWORD),))]
         with mock.patch.object(VaultSecretsContext, "_current", VaultSecretsContext(loaded)):
-            result["secrets"] = {name: str(value) for name, value in result["secrets"].items()}
+            for key in ("secrets", "pending"):
+                result[key] = {name: str(value) for name, value in result.get(key, {}).items()}
     return result
 
 
@@ -284,6 +285,8 @@ def test_an_interrupted_write_leaves_the_previous_complete_file_and_no_temporary
     ({"secrets": ["ok", "not ok"]}, "letters, digits and underscores"),
     ({"secrets": ["a", "a"]}, "more than once"),
     ({"secrets": ["a"], "length": 8}, "at least 16"),
+    ({"secrets": ["a"], "rotate": ["a"], "promote": ["a"]}, "give one of them"),
+    ({"secrets": ["a"], "rotate": ["b"]}, "not listed: b"),
 ])
 def test_bad_arguments_are_refused_before_anything_is_read(tmp_path, args, message):
     with pytest.raises(AnsibleActionFail, match=message):
@@ -318,3 +321,60 @@ def test_concurrent_runs_for_one_client_never_lose_or_mismatch_a_secret(tmp_path
     assert set(stored) == {"mailbox_password", "erpnext_admin_password", "extra_0", "extra_1", "extra_2", "extra_3"}
     for values in returned:
         assert {name: stored[name] for name in values} == values
+
+
+def test_rotating_saves_a_pending_value_beside_the_current_one_before_anything_uses_it(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    saved = run(path)["secrets"]
+    result = run(path, rotate=["mailbox_password"])
+    assert result["changed"] is True
+    assert result["secrets"] == saved
+    new = result["pending"]["mailbox_password"]
+    assert new != saved["mailbox_password"] and len(new) == 32
+    assert decrypt(path) == dict(saved, rotation_pending={"mailbox_password": new})
+    assert "pending mailbox_password absent -> generated" in result["msg"] and new not in result["msg"]
+
+
+def test_an_interrupted_rotation_reuses_its_pending_value(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path)
+    first = run(path, rotate=["mailbox_password"])["pending"]
+    again = run(path, rotate=["mailbox_password"])
+    assert again["changed"] is False and again["pending"] == first
+
+
+def test_promoting_makes_the_pending_value_current_and_forgets_it(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    saved = run(path)["secrets"]
+    new = run(path, rotate=["mailbox_password"])["pending"]["mailbox_password"]
+    result = run(path, promote=["mailbox_password"])
+    assert result["changed"] is True and result["secrets"]["mailbox_password"] == new
+    assert decrypt(path) == dict(saved, mailbox_password=new)
+    assert run(path, promote=["mailbox_password"])["changed"] is False
+
+
+def test_a_pending_rotation_is_warned_about_by_a_plain_run(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path)
+    run(path, rotate=["mailbox_password"])
+    warnings = run(path)["warnings"]
+    assert len(warnings) == 1 and "rotation of mailbox_password that did not finish" in warnings[0]
+
+
+def test_rotating_a_secret_of_a_lost_file_is_the_way_out_of_in_use(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    in_use = {"mailbox_password": "the mailbox acme@acmecorp.com"}
+    result = run(path, names=["mailbox_password"], rotate=["mailbox_password"], in_use=in_use)
+    assert result["secrets"] == {}
+    new = result["pending"]["mailbox_password"]
+    assert run(path, names=["mailbox_password"], promote=["mailbox_password"], in_use=in_use)["secrets"] == {
+        "mailbox_password": new}
+
+
+def test_check_mode_rotation_writes_nothing(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path)
+    before = path.read_bytes()
+    result = run(path, rotate=["mailbox_password"], check_mode=True)
+    assert result["changed"] is True and len(result["pending"]["mailbox_password"]) == 32
+    assert path.read_bytes() == before
