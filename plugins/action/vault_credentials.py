@@ -51,7 +51,6 @@ ARGUMENT_SPEC = {
 PENDING = "rotation_pending"
 
 
-
 def generate_secret(length):
     """A random string with at least one lower case letter, upper case letter and digit.
 
