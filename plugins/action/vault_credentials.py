@@ -25,7 +25,7 @@ import yaml
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.parsing.vault import AnsibleVaultError, VaultLib, is_encrypted
+from ansible.parsing.vault import AnsibleVaultError, EncryptedString, VaultLib, is_encrypted
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -43,7 +43,12 @@ ARGUMENT_SPEC = {
     "secrets": {"type": "list", "elements": "str", "required": True, "no_log": False},
     "length": {"type": "int", "default": 32},
     "vault_id": {"type": "str"},
+    "in_use": {"type": "dict", "default": {}},
+    "rotate": {"type": "list", "elements": "str", "default": []},
+    "promote": {"type": "list", "elements": "str", "default": []},
 }
+# Where new values wait during a rotation: saved before the service is told, promoted after it accepted them.
+PENDING = "rotation_pending"
 
 
 def generate_secret(length):
@@ -108,7 +113,10 @@ class ActionModule(ActionBase):
         # Plain str: task arguments arrive as tagged str subclasses that yaml.safe_dump refuses.
         path = os.path.abspath(str(args["path"]))
         names = [str(name) for name in args["secrets"]]
-        self._check_arguments(names, args["length"])
+        in_use = {str(name): str(what) for name, what in args["in_use"].items()}
+        rotate = [str(name) for name in args["rotate"]]
+        promote = [str(name) for name in args["promote"]]
+        self._check_arguments(names, args["length"], rotate, promote)
 
         vault_secrets = self._distinct_secrets()
         check_mode = bool(self._task.check_mode)
@@ -116,39 +124,69 @@ class ActionModule(ActionBase):
 
         if check_mode:
             stored, decrypt_secret = self._read(path, vault_secrets)
-            outcome = self._merge(stored, names, args["length"])
-            changed = bool(outcome["created"]) or self._modes_differ(path, directory)
+            outcome = self._merge(path, stored, names, args["length"], in_use, rotate, promote)
+            modes = self._mode_changes(path, directory)
         else:
-            dir_changed = self._ensure_directory(directory)
+            modes = self._mode_changes(path, directory)
+            if not os.path.exists(path):
+                # Before the directory and its lock file are made: a refusal changes nothing at all.
+                self._refuse_lost(path, {}, [name for name in names if name not in rotate], in_use)
+            self._ensure_directory(directory)
             with exclusive_lock(os.path.join(directory, "." + os.path.basename(path) + ".lock")):
                 stored, decrypt_secret = self._read(path, vault_secrets)
-                outcome = self._merge(stored, names, args["length"])
-                changed = dir_changed
+                outcome = self._merge(path, stored, names, args["length"], in_use, rotate, promote)
                 if outcome["data"] != stored:
                     vault_id, secret = self._encrypt_secret(vault_secrets, args["vault_id"], decrypt_secret, path)
                     b_vaulttext = VaultLib().encrypt(dump_yaml(outcome["data"]), secret=secret, vault_id=vault_id)
                     atomic_write(path, b_vaulttext)
-                    changed = True
                 elif stat.S_IMODE(os.stat(path).st_mode) != FILE_MODE:
                     os.chmod(path, FILE_MODE)
-                    changed = True
 
-        self._announce(path, outcome, check_mode)
-        return {
-            "changed": changed,
+        changes = modes + [("secret %s" % name, "absent", "generated") for name in outcome["created"]] + outcome["rotation"]
+        # A new file is a creation (an empty before), not secrets changing one by one.
+        before = {what: old for what, old, dummy in changes} if stored or modes else {}
+        self._announce(path, outcome, modes, check_mode)
+        # Any loaded secret will do: templating decrypts with all of them.
+        vault_id, secret = vault_secrets[0]
+        result = {
+            "changed": bool(changes),
             "path": path,
             "created": outcome["created"],
             "kept": outcome["kept"],
-            "secrets": {name: outcome["data"][name] for name in names},
-            # The result carries the secrets so that later tasks can use them through `register`;
-            # marking it here censors it for every callback (any verbosity, json, junit) even when
-            # the task itself forgets `no_log`.
-            "_ansible_no_log": True,
+            # Each value is vault-encrypted as an inline !vault variable would be: templating it in a
+            # later task gives the plain value, while every callback (any verbosity, json, junit,
+            # tree) shows "<redacted>". So the rest of the result (what differs) can stay visible.
+            "secrets": {name: self._sealed(outcome["data"][name], vault_id, secret)
+                        for name in names if name in outcome["data"]},
+            "pending": {name: self._sealed(outcome["data"][PENDING][name], vault_id, secret) for name in rotate},
+            "diff": {
+                "before_header": path, "after_header": path,
+                "before": before,
+                "after": {what: after for what, dummy, after in changes},
+            },
         }
+        waiting = sorted(set(outcome["data"].get(PENDING, {})) & set(names) - set(rotate))
+        if waiting and not promote:
+            result["warnings"] = ["%s holds a rotation of %s that did not finish: the service may accept the new value "
+                                  "only. Finish it: ansible-playbook securenexus.provisioning.rotate_credentials "
+                                  "-e client=<client> -e rotate=%s" % (path, ", ".join(waiting), ",".join(waiting))]
+        if changes:
+            result["msg"] = "%s: %s%s" % (path, "; ".join("%s %s -> %s" % change for change in changes),
+                                          " (check mode: nothing changed)" if check_mode else "")
+        return result
 
     @staticmethod
-    def _check_arguments(names, length):
+    def _sealed(value, vault_id, secret):
+        return EncryptedString(ciphertext=to_text(VaultLib().encrypt(value, secret=secret, vault_id=vault_id)))
+
+    @staticmethod
+    def _check_arguments(names, length, rotate, promote):
         problems = []
+        if rotate and promote:
+            problems.append("rotate and promote are two steps of a rotation: give one of them")
+        strays = sorted(set(rotate + promote) - set(names))
+        if strays:
+            problems.append("rotate and promote name secrets that secrets lists; not listed: %s" % ", ".join(strays))
         if not names:
             problems.append("secrets must name at least one secret")
         bad = sorted({name for name in names if not name or not name.replace("_", "").isalnum()})
@@ -222,28 +260,69 @@ class ActionModule(ActionBase):
         return stored, used_secret
 
     @staticmethod
-    def _merge(stored, names, length):
-        """Keep every stored value, generate the missing ones; other keys in the file are left alone."""
+    def _merge(path, stored, names, length, in_use, rotate=(), promote=()):
+        """Keep every stored value, generate the missing ones; other keys in the file are left alone.
+
+        A rotated secret is not generated as a current value (its file may be lost: rotating is the way
+        out); it gets a pending value instead, the one already pending if a rotation was interrupted, so
+        that the value a service may already hold is never lost. Promoting makes pending values current.
+        """
         bad = sorted(name for name in names if name in stored and not (isinstance(stored[name], str) and stored[name]))
+        pending = stored.get(PENDING, {})
+        if not isinstance(pending, dict) or not all(isinstance(v, str) and v for v in pending.values()):
+            bad.append(PENDING)
         if bad:
             raise AnsibleActionFail(
                 "vault_credentials: in the credentials file, %s must be non-empty strings; fix the file with "
                 "`ansible-vault edit`. Nothing was changed." % ", ".join(bad))
+        ActionModule._refuse_lost(path, stored, [name for name in names if name not in rotate
+                                                 and not (name in promote and name in pending)], in_use)
         data = dict(stored)
-        created = []
+        pending = dict(pending)
+        created, rotation = [], []
         for name in names:
-            if name not in data:
+            if name in rotate:
+                if name not in pending:
+                    pending[name] = generate_secret(length)
+                    rotation.append(("pending %s" % name, "absent", "generated"))
+            elif name in promote and name in pending:
+                data[name] = pending.pop(name)
+                rotation.append(("secret %s" % name, "stored" if name in stored else "absent", "the pending value"))
+            elif name not in data:
                 data[name] = generate_secret(length)
                 created.append(name)
-        return {"data": data, "created": created, "kept": [name for name in names if name not in created]}
+        if pending:
+            data[PENDING] = pending
+        else:
+            data.pop(PENDING, None)
+        return {"data": data, "created": created, "rotation": rotation,
+                "kept": [name for name in names if name in stored and name not in created]}
 
     @staticmethod
-    def _modes_differ(path, directory):
-        with contextlib.suppress(FileNotFoundError):
-            if stat.S_IMODE(os.stat(directory).st_mode) != DIR_MODE:
-                return True
-            return stat.S_IMODE(os.stat(path).st_mode) != FILE_MODE
-        return False
+    def _refuse_lost(path, stored, names, in_use):
+        lost = [name for name in names if name not in stored and name in in_use]
+        if lost:
+            # A value generated now would never be the one the existing object accepts: the old one
+            # is still in force there and only a backup knows it.
+            raise AnsibleActionFail(
+                "vault_credentials: %s %s, but %s: a new value would never be the one in force there, so none is "
+                "generated. Restore the file from your backup (docs/credentials.md), or replace the value on purpose: "
+                "ansible-playbook securenexus.provisioning.rotate_credentials -e client=<client> -e rotate=%s. "
+                "Nothing was changed."
+                % (path, "holds no " + ", ".join(lost) if stored else "does not exist (lost?)",
+                   "; ".join("%s is in use by %s" % (name, in_use[name]) for name in lost), ",".join(lost)))
+
+    @staticmethod
+    def _mode_changes(path, directory):
+        """[(what, before, after)] for the file and its directory, where they exist with another mode."""
+        changes = []
+        for what, target, wanted in (("directory %s mode" % directory, directory, DIR_MODE),
+                                     ("mode", path, FILE_MODE)):
+            with contextlib.suppress(FileNotFoundError):
+                current = stat.S_IMODE(os.stat(target).st_mode)
+                if current != wanted:
+                    changes.append((what, "%04o" % current, "%04o" % wanted))
+        return changes
 
     @staticmethod
     def _ensure_directory(directory):
@@ -254,8 +333,6 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("vault_credentials: cannot create the directory %s: %s" % (directory, error.strerror))
         if stat.S_IMODE(os.stat(directory).st_mode) != DIR_MODE:
             os.chmod(directory, DIR_MODE)
-            return True
-        return False
 
     @staticmethod
     def _encrypt_secret(vault_secrets, vault_id, decrypt_secret, path):
@@ -281,8 +358,12 @@ class ActionModule(ActionBase):
         return vault_secrets[0]
 
     @staticmethod
-    def _announce(path, outcome, check_mode):
-        """One line for humans, with names only: the task result itself is censored."""
+    def _announce(path, outcome, modes, check_mode):
+        """Lines for humans at the default verbosity, with names and modes only (never a value)."""
+        changes = modes + outcome["rotation"]
+        if changes:
+            display.display("vault_credentials: %s: %s%s" % (
+                path, "; ".join("%s %s -> %s" % change for change in changes), " (check mode: nothing changed)" if check_mode else ""))
         if outcome["created"]:
             verb = "would create" if check_mode else "created"
             display.display("vault_credentials: %s %s in %s%s" % (

@@ -33,8 +33,9 @@ description:
     includes), named after the variable the role registers its result in (C(__client_mailbox) is
     V(mailbox)). Every alias of a C(securenexus.provisioning.mailcow_alias) task is an object of its own
     (V(aliases/support@acmecorp.com)), and so is every item of a loop.
-  - Results of tasks with C(no_log) and of C(securenexus.provisioning.vault_credentials) are censored before
-    any callback sees them, so neither report can contain their values.
+  - Results of tasks with C(no_log) are censored before any callback sees them, and the secrets in
+    C(securenexus.provisioning.vault_credentials) results are vault-encrypted values that callbacks
+    see as V(<redacted>), so neither report can contain their values.
   - The schema of C(drift.json) is documented in C(docs/drift-in-ci.md) of the collection.
 author:
   - SecureNexus engineering (@securenexus)

@@ -27,9 +27,14 @@ description:
   - A file that is empty, not vault-encrypted, not decryptable with the loaded secrets, not a YAML
     mapping, or whose requested values are not non-empty strings makes the task fail with a message
     saying so, and nothing is written.
-  - The result holds the secret values (for later tasks, through C(register)) and is marked as
-    C(no_log) by the plugin itself, so no callback shows it at any verbosity. A line naming the
-    secrets created (names only) is displayed instead.
+  - A secret named in O(in_use) is never generated. When the file (lost, or restored from an old
+    backup) does not hold it, the task fails naming the file and the ways out (restore the file from
+    a backup, or rotate the secret on purpose), and nothing is written, not even the directory.
+  - The result holds the secret values (for later tasks, through C(register)) as vault-encrypted
+    values, as an inline C(!vault) variable holds them. Templating one gives the plain value, while
+    every callback, at any verbosity, shows V(<redacted>). The rest of the result is visible, so a
+    check run shows what differs (a file mode, a secret to generate; names and modes, never a value),
+    also as a diff with C(--diff).
   - This module runs on the controller and writes controller files, whatever host the task runs for.
 options:
   path:
@@ -55,6 +60,34 @@ options:
       - The vault id (label) of the loaded vault secret that encrypts the file.
       - Needed only when several different vault secrets are loaded and the file does not exist yet.
     type: str
+  in_use:
+    description:
+      - Secrets already in force somewhere, name to a description of where (for example
+        V(the mailbox acme@acmecorp.com in Mailcow)), which must therefore be read from the file and
+        never generated.
+      - Give it when the object that a secret protects already exists, so that a lost credentials file
+        stops the run instead of handing out a new value that the object does not accept.
+    type: dict
+    default: {}
+  rotate:
+    description:
+      - First step of a rotation. Names (also listed in O(secrets)) that get a new value, saved in the
+        file as pending (under C(rotation_pending)) beside the current one and returned in RV(pending).
+      - A value already pending from an interrupted rotation is returned again, not replaced, since the
+        service may already hold it.
+      - A rotated secret that the file does not hold (a lost file) is not generated as a current value,
+        so rotating is the way out of O(in_use).
+    type: list
+    elements: str
+    default: []
+  promote:
+    description:
+      - Last step of a rotation, once the service accepted the pending values. Names (also listed in
+        O(secrets)) whose pending value becomes the current one; names with no pending value are left alone.
+      - Mutually exclusive with O(rotate).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -70,7 +103,8 @@ attributes:
     support: full
     details: Nothing is written; secrets that would be created are generated and returned, never saved.
   diff_mode:
-    support: none
+    support: full
+    details: The diff names the file and shows its mode and the secrets to generate, never a value.
   platform:
     platforms: posix
   safe_file_operations:
@@ -100,6 +134,33 @@ EXAMPLES = r"""
   securenexus.provisioning.mailcow_mailbox:
     address: acme@acmecorp.com
     password: "{{ acme_credentials.secrets.mailbox_password }}"
+
+- name: The mailbox exists, so its password must come from the file (a lost file stops here)
+  securenexus.provisioning.vault_credentials:
+    path: credentials/acme.vault.yml
+    secrets: [mailbox_password]
+    in_use:
+      mailbox_password: the mailbox acme@acmecorp.com in Mailcow
+  register: acme_credentials
+
+- name: Rotate a password - save the new value as pending first
+  securenexus.provisioning.vault_credentials:
+    path: credentials/acme.vault.yml
+    secrets: [mailbox_password]
+    rotate: [mailbox_password]
+  register: acme_rotation
+
+- name: Rotate a password - set it in the service
+  securenexus.provisioning.mailcow_mailbox:
+    address: acme@acmecorp.com
+    password: "{{ acme_rotation.pending.mailbox_password }}"
+    update_password: always
+
+- name: Rotate a password - make it current once the service took it
+  securenexus.provisioning.vault_credentials:
+    path: credentials/acme.vault.yml
+    secrets: [mailbox_password]
+    promote: [mailbox_password]
 
 - name: Encrypt with a given vault id when several are loaded
   securenexus.provisioning.vault_credentials:
@@ -132,8 +193,19 @@ secrets:
   description:
     - The requested secrets, name to value. In check mode, values not yet saved are freshly generated
       and differ from run to run.
-    - The whole result is censored in task output; read the values through C(register).
+    - Each value is vault-encrypted (shown as V(<redacted>) in task output); read the values through
+      C(register) and templating.
   returned: success
   type: dict
-  sample: {mailbox_password: "<hidden>", erpnext_admin_password: "<hidden>"}
+  sample: {mailbox_password: "<redacted>", erpnext_admin_password: "<redacted>"}
+pending:
+  description:
+    - With O(rotate), the pending new values, name to value, vault-encrypted like RV(secrets).
+  returned: success
+  type: dict
+  sample: {mailbox_password: "<redacted>"}
+msg:
+  description: "What differs, names and modes only, for example V(/srv/credentials/acme.vault.yml: mode 0644 -> 0600)."
+  returned: when changed
+  type: str
 """

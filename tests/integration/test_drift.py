@@ -154,9 +154,12 @@ def test_a_never_provisioned_fleet_would_create_everything_without_failing_and_o
     globex = run.summary["globex"]
     for obj in [MAILBOX, SITE, ROUTE, SHEET] + [alias(a) for a in aliases_of("globex")]:
         assert globex[obj]["change"] == "create", (obj, globex[obj])
-    # vault_credentials would generate the passwords: its result is censored, never shown.
-    assert acme[CREDENTIALS]["change"] == "change" and "before" not in acme[CREDENTIALS]
-    assert "no_log" in acme[CREDENTIALS]["msg"]
+    # vault_credentials would generate the passwords: their names are shown, never a value.
+    assert acme[CREDENTIALS]["change"] == "create" and acme[CREDENTIALS]["before"] == {}
+    assert acme[CREDENTIALS]["after"] == {"secret mailbox_password": "generated",
+                                          "secret erpnext_admin_password": "generated",
+                                          "secret erpnext_user_password": "generated"}
+    assert "acme.vault.yml: secret mailbox_password absent -> generated" in acme[CREDENTIALS]["msg"]
     for secret in (client_stack.mailcow.api_key, client_stack.mailcow.read_only_key, SANDBOX_DB_ROOT_PASSWORD):
         assert secret not in run.raw and secret not in run.output
     assert not client_stack.credentials_dir.exists()

@@ -120,8 +120,11 @@ class Workspace:
         bench_standin.init_bench(self.bench, db_root_password=DB_ROOT_PASSWORD)
         (self.inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump({
             "ansible_python_interpreter": sys.executable}))
-        (self.inventory / "group_vars" / "all" / "vault.yml").write_bytes(vault().encrypt(yaml.safe_dump({
-            "vault_mailcow_api_key": target.api_key, "vault_erpnext_db_root_password": DB_ROOT_PASSWORD})))
+        # Each value encrypted on its own, as in the sandbox inventory (a wrong vault password names the file).
+        (self.inventory / "group_vars" / "all" / "vault.yml").write_text("".join(
+            "%s: !vault |\n%s" % (name, "".join("  %s\n" % line for line in vault().encrypt(value).decode().splitlines()))
+            for name, value in (("vault_mailcow_api_key", target.api_key),
+                                ("vault_erpnext_db_root_password", DB_ROOT_PASSWORD))))
         (self.inventory / "group_vars" / "clients" / "main.yml").write_text(yaml.safe_dump({
             "ansible_connection": "local",
             "client_credentials_dir": str(self.credentials),
@@ -253,7 +256,9 @@ class Workspace:
         values = {"api_key": self.target.api_key, "db_root_password": DB_ROOT_PASSWORD, "tsig_secret": self.tsig_secret}
         for path in sorted(self.credentials.glob("*.vault.yml")):
             for name, value in (decrypt(path) or {}).items():
-                values["%s:%s" % (path.name, name)] = value
+                # A rotation keeps its new values in a nested mapping until they are made current.
+                for key, secret in (value.items() if isinstance(value, dict) else [(None, value)]):
+                    values["%s:%s%s" % (path.name, name, ":" + key if key else "")] = secret
         return values
 
     def artefacts(self):
@@ -294,6 +299,14 @@ class Run:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.stdout += self.process.stdout.read()
         self.rc = self.process.wait()
+
+
+def provisioned_with(space, clients):
+    """The workspace after one successful provisioning run of these clients."""
+    space.set_clients(clients)
+    first = space.run()
+    assert first.rc == 0, first.output[-3000:]
+    return space
 
 
 @pytest.fixture

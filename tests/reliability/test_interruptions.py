@@ -26,9 +26,9 @@ def events(text):
     return sum(1 for line in text.splitlines() if EVENT.match(line))
 
 
-def run_until_event(space, event, pause):
-    """Start a provisioning run and SIGKILL its process group `pause` seconds after its `event`-th event."""
-    run = space.start()
+def run_until_event(space, event, pause, *args, **kwargs):
+    """Start a run (provisioning unless args say otherwise) and SIGKILL its process group `pause` seconds after its `event`-th event."""
+    run = space.start(*args, **kwargs)
     seen = 0
     lines = []
     for line in run.process.stdout:

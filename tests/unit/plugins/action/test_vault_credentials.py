@@ -9,10 +9,11 @@ import pytest
 import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.parsing.dataloader import DataLoader
-from ansible.parsing.vault import VaultLib, VaultSecret, is_encrypted
+from ansible.parsing.vault import EncryptedString, VaultLib, VaultSecret, VaultSecretsContext, is_encrypted
 from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 from ansible.template import Templar
+from ansible.utils.vars import transform_to_native_types
 
 from ansible_collections.securenexus.provisioning.plugins.action import vault_credentials
 from ansible_collections.securenexus.provisioning.plugins.action.vault_credentials import ActionModule, generate_secret
@@ -30,10 +31,17 @@ def make_action(args, secrets=(("default", PASSWORD),), check_mode=False):
     return ActionModule(task, mock.MagicMock(), PlayContext(), loader, Templar(loader=loader), None)
 
 
-def run(path, names=None, **kwargs):
+def run(path, names=None, sealed=False, **kwargs):
+    """The task result; its secrets decrypted as a later task's templating would, unless sealed."""
     args = {"path": str(path), "secrets": list(NAMES if names is None else names)}
-    args.update({key: kwargs.pop(key) for key in ("length", "vault_id") if key in kwargs})
-    return make_action(args, **kwargs).run(task_vars={})
+    args.update({key: kwargs.pop(key) for key in ("length", "vault_id", "in_use", "rotate", "promote") if key in kwargs})
+    result = make_action(args, **kwargs).run(task_vars={})
+    if not sealed:
+        loaded = [(vault_id, VaultSecret(password)) for vault_id, password in kwargs.get("secrets", (("default", PASSWORD),))]
+        with mock.patch.object(VaultSecretsContext, "_current", VaultSecretsContext(loaded)):
+            for key in ("secrets", "pending"):
+                result[key] = {name: str(value) for name, value in result.get(key, {}).items()}
+    return result
 
 
 def decrypt(path, password=PASSWORD):
@@ -119,8 +127,10 @@ def test_check_mode_reports_a_secret_it_would_add_without_writing_it(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_the_result_is_censored_by_the_plugin_itself(tmp_path):
-    assert run(tmp_path / "acme.vault.yml")["_ansible_no_log"] is True
+def test_the_secrets_are_vault_encrypted_values_that_every_callback_shows_redacted(tmp_path):
+    result = run(tmp_path / "acme.vault.yml", sealed=True)
+    assert all(isinstance(value, EncryptedString) for value in result["secrets"].values())
+    assert transform_to_native_types(result)["secrets"] == {name: "<redacted>" for name in NAMES}
 
 
 def test_a_file_with_a_loose_mode_is_tightened_and_reported(tmp_path):
@@ -129,6 +139,47 @@ def test_a_file_with_a_loose_mode_is_tightened_and_reported(tmp_path):
     os.chmod(path, 0o644)
     assert run(path)["changed"] is True
     assert mode(path) == 0o600
+
+
+def test_check_mode_shows_a_loose_mode_as_path_and_modes_without_any_secret(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    saved = run(path)["secrets"]
+    os.chmod(path, 0o644)
+    result = transform_to_native_types(run(path, check_mode=True, sealed=True))
+    assert result["changed"] is True
+    assert result["diff"]["before"] == {"mode": "0644"} and result["diff"]["after"] == {"mode": "0600"}
+    assert result["msg"] == "%s: mode 0644 -> 0600 (check mode: nothing changed)" % path
+    assert mode(path) == 0o644
+    assert not any(value in repr(result) for value in saved.values())
+
+
+def test_a_lost_file_whose_secret_is_in_use_fails_naming_the_file_and_the_way_out(tmp_path):
+    path = tmp_path / "credentials" / "acme.vault.yml"
+    for check_mode in (True, False):
+        with pytest.raises(AnsibleActionFail) as failure:
+            run(path, in_use={"mailbox_password": "the mailbox acme@acmecorp.com"}, check_mode=check_mode)
+        message = str(failure.value)
+        assert "%s does not exist (lost?)" % path in message
+        assert "mailbox_password is in use by the mailbox acme@acmecorp.com" in message
+        assert "Restore the file from your backup" in message and "rotate_credentials" in message
+        assert "Nothing was changed" in message
+    assert not path.parent.exists()
+
+
+def test_a_file_missing_a_secret_in_use_fails_and_is_left_untouched(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path, names=["erpnext_admin_password"])
+    before = path.read_bytes()
+    with pytest.raises(AnsibleActionFail, match="holds no mailbox_password, but mailbox_password is in use"):
+        run(path, in_use={"mailbox_password": "the mailbox acme@acmecorp.com"})
+    assert path.read_bytes() == before
+
+
+def test_a_stored_secret_in_use_is_simply_returned(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    saved = run(path)["secrets"]
+    result = run(path, in_use={"mailbox_password": "the mailbox acme@acmecorp.com"})
+    assert result["changed"] is False and result["secrets"] == saved
 
 
 def test_a_plaintext_file_is_refused_and_left_untouched(tmp_path):
@@ -234,6 +285,8 @@ def test_an_interrupted_write_leaves_the_previous_complete_file_and_no_temporary
     ({"secrets": ["ok", "not ok"]}, "letters, digits and underscores"),
     ({"secrets": ["a", "a"]}, "more than once"),
     ({"secrets": ["a"], "length": 8}, "at least 16"),
+    ({"secrets": ["a"], "rotate": ["a"], "promote": ["a"]}, "give one of them"),
+    ({"secrets": ["a"], "rotate": ["b"]}, "not listed: b"),
 ])
 def test_bad_arguments_are_refused_before_anything_is_read(tmp_path, args, message):
     with pytest.raises(AnsibleActionFail, match=message):
@@ -268,3 +321,60 @@ def test_concurrent_runs_for_one_client_never_lose_or_mismatch_a_secret(tmp_path
     assert set(stored) == {"mailbox_password", "erpnext_admin_password", "extra_0", "extra_1", "extra_2", "extra_3"}
     for values in returned:
         assert {name: stored[name] for name in values} == values
+
+
+def test_rotating_saves_a_pending_value_beside_the_current_one_before_anything_uses_it(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    saved = run(path)["secrets"]
+    result = run(path, rotate=["mailbox_password"])
+    assert result["changed"] is True
+    assert result["secrets"] == saved
+    new = result["pending"]["mailbox_password"]
+    assert new != saved["mailbox_password"] and len(new) == 32
+    assert decrypt(path) == dict(saved, rotation_pending={"mailbox_password": new})
+    assert "pending mailbox_password absent -> generated" in result["msg"] and new not in result["msg"]
+
+
+def test_an_interrupted_rotation_reuses_its_pending_value(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path)
+    first = run(path, rotate=["mailbox_password"])["pending"]
+    again = run(path, rotate=["mailbox_password"])
+    assert again["changed"] is False and again["pending"] == first
+
+
+def test_promoting_makes_the_pending_value_current_and_forgets_it(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    saved = run(path)["secrets"]
+    new = run(path, rotate=["mailbox_password"])["pending"]["mailbox_password"]
+    result = run(path, promote=["mailbox_password"])
+    assert result["changed"] is True and result["secrets"]["mailbox_password"] == new
+    assert decrypt(path) == dict(saved, mailbox_password=new)
+    assert run(path, promote=["mailbox_password"])["changed"] is False
+
+
+def test_a_pending_rotation_is_warned_about_by_a_plain_run(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path)
+    run(path, rotate=["mailbox_password"])
+    warnings = run(path)["warnings"]
+    assert len(warnings) == 1 and "rotation of mailbox_password that did not finish" in warnings[0]
+
+
+def test_rotating_a_secret_of_a_lost_file_is_the_way_out_of_in_use(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    in_use = {"mailbox_password": "the mailbox acme@acmecorp.com"}
+    result = run(path, names=["mailbox_password"], rotate=["mailbox_password"], in_use=in_use)
+    assert result["secrets"] == {}
+    new = result["pending"]["mailbox_password"]
+    assert run(path, names=["mailbox_password"], promote=["mailbox_password"], in_use=in_use)["secrets"] == {
+        "mailbox_password": new}
+
+
+def test_check_mode_rotation_writes_nothing(tmp_path):
+    path = tmp_path / "acme.vault.yml"
+    run(path)
+    before = path.read_bytes()
+    result = run(path, rotate=["mailbox_password"], check_mode=True)
+    assert result["changed"] is True and len(result["pending"]["mailbox_password"]) == 32
+    assert path.read_bytes() == before
