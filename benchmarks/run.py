@@ -174,7 +174,7 @@ def seeded(runner, repeats, seed):
     return result
 
 
-def levers(runner, size, provisioned=False):
+def levers(runner, size, provisioned=False, only=()):
     """The drift check at one fleet size under each lever of Ansible's execution; `provisioned` when the
     last fleet run left exactly that fleet on the stand-ins (its drift check changed nothing)."""
     print(f"levers on the drift check, N={size}", flush=True)
@@ -193,6 +193,8 @@ def levers(runner, size, provisioned=False):
         # Mitogen saves module starts; with every module already in the worker it has none left to save.
         variants.append(("mitogen_linear, in-worker runs off", mitogen_env,
                          ("-e", "securenexus_provisioning_in_process=false")))
+    if only:
+        variants = [variant for variant in variants if variant[0] in only]
     results = []
     for name, env, args in variants:
         try:
@@ -303,6 +305,7 @@ def main(argv=None):
     parser.add_argument("--lever-size", type=int, help="fleet size for the lever runs (default: 50)")
     parser.add_argument("--seed-repeats", type=int, default=3, help="runs of each side of the seeded comparison")
     parser.add_argument("--profile-repeat", type=int, default=20, help="tasks per profile playbook")
+    parser.add_argument("--levers", default="", help="semicolon-separated lever names to run (default: all)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: seeded,levers,profile,uri")
     args = parser.parse_args(argv)
     try:
@@ -336,7 +339,8 @@ def main(argv=None):
                 if "seeded" not in skip:
                     results["seeded"] = seeded(runner, args.seed_repeats, seed)
                 if "levers" not in skip:
-                    results["levers"] = levers(runner, lever_size, provisioned="seeded" in skip and sizes[-1] == lever_size)
+                    results["levers"] = levers(runner, lever_size, provisioned="seeded" in skip and sizes[-1] == lever_size,
+                                               only={name.strip() for name in args.levers.split(";") if name.strip()})
                 if "profile" not in skip:
                     results["profile"] = profile(runner, args.profile_repeat)
         except BenchmarkError as error:
