@@ -128,10 +128,10 @@ class Runner:
         return result
 
 
-def fleet(runner, size, quick=False):
+def fleet(runner, size, quick=False, uri=True):
     """Every approach on a fleet of `size`; quick (the smoke mode) keeps one run of each kind:
     the collection's first provisioning and drift check, then the uri check, the floor and the
-    physical limit against what the collection provisioned."""
+    physical limit against what the collection provisioned. Without uri, no uri playbook runs."""
     print(f"fleet of {size} client(s)", flush=True)
     runs = {}
     runner.stack.reset_all()
@@ -140,11 +140,12 @@ def fleet(runner, size, quick=False):
         runs["collection_rerun"] = runner.playbook("collection-rerun", COLLECTION_PLAYBOOK, size)
     runs["collection_check"] = runner.playbook("collection-check", COLLECTION_PLAYBOOK, size, check=True)
     runs["physical"] = runner.physical(size)
-    if not quick:
+    if uri and not quick:
         runner.stack.reset_all()
         runs["uri_first"] = runner.playbook("uri-first", URI_PLAYBOOK, size)
         runs["uri_rerun"] = runner.playbook("uri-rerun", URI_PLAYBOOK, size)
-    runs["uri_check"] = runner.playbook("uri-check", URI_PLAYBOOK, size, check=True)
+    if uri:
+        runs["uri_check"] = runner.playbook("uri-check", URI_PLAYBOOK, size, check=True)
     runs["floor"] = runner.playbook("floor", FLOOR_PLAYBOOK, size, objects=0)
     return {"size": size, "objects": managed_objects(size), "runs": runs}
 
@@ -173,11 +174,13 @@ def seeded(runner, repeats, seed):
     return result
 
 
-def levers(runner, size):
-    """The drift check at one fleet size under each lever of Ansible's execution."""
+def levers(runner, size, provisioned=False, only=()):
+    """The drift check at one fleet size under each lever of Ansible's execution; `provisioned` when the
+    last fleet run left exactly that fleet on the stand-ins (its drift check changed nothing)."""
     print(f"levers on the drift check, N={size}", flush=True)
-    runner.stack.reset_all()
-    runner.playbook("levers-provision", COLLECTION_PLAYBOOK, size)
+    if not provisioned:
+        runner.stack.reset_all()
+        runner.playbook("levers-provision", COLLECTION_PLAYBOOK, size)
     # (name, environment, extra arguments)
     variants = [("forks=5", {"ANSIBLE_FORKS": "5"}, ()), (f"forks={DEFAULT_FORKS} (default)", {}, ()),
                 ("forks=20", {"ANSIBLE_FORKS": "20"}, ()), ("pipelining off", {"ANSIBLE_PIPELINING": "False"}, ()),
@@ -190,6 +193,8 @@ def levers(runner, size):
         # Mitogen saves module starts; with every module already in the worker it has none left to save.
         variants.append(("mitogen_linear, in-worker runs off", mitogen_env,
                          ("-e", "securenexus_provisioning_in_process=false")))
+    if only:
+        variants = [variant for variant in variants if variant[0] in only]
     results = []
     for name, env, args in variants:
         try:
@@ -300,7 +305,8 @@ def main(argv=None):
     parser.add_argument("--lever-size", type=int, help="fleet size for the lever runs (default: 50)")
     parser.add_argument("--seed-repeats", type=int, default=3, help="runs of each side of the seeded comparison")
     parser.add_argument("--profile-repeat", type=int, default=20, help="tasks per profile playbook")
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: seeded,levers,profile")
+    parser.add_argument("--levers", default="", help="semicolon-separated lever names to run (default: all)")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: seeded,levers,profile,uri")
     args = parser.parse_args(argv)
     try:
         sizes = sorted({int(part) for part in args.sizes.split(",") if part.strip()})
@@ -326,12 +332,15 @@ def main(argv=None):
         try:
             with Stack(Path(workdir) / "stack") as stack:
                 runner = Runner(stack, workdir, args.forks)
-                results["fleet"] = [fleet(runner, size, quick or (args.full_up_to is not None and size > args.full_up_to))
+                results["fleet"] = [fleet(runner, size, quick or (args.full_up_to is not None and size > args.full_up_to),
+                                          uri="uri" not in skip)
                                     for size in sizes]
+                lever_size = args.lever_size or 50
                 if "seeded" not in skip:
                     results["seeded"] = seeded(runner, args.seed_repeats, seed)
                 if "levers" not in skip:
-                    results["levers"] = levers(runner, args.lever_size or 50)
+                    results["levers"] = levers(runner, lever_size, provisioned="seeded" in skip and sizes[-1] == lever_size,
+                                               only={name.strip() for name in args.levers.split(";") if name.strip()})
                 if "profile" not in skip:
                     results["profile"] = profile(runner, args.profile_repeat)
         except BenchmarkError as error:

@@ -10,8 +10,48 @@ import pytest
 
 from tests.conftest import ROOT
 
-TARGET = ROOT / "tests" / "integration" / "targets" / "in_worker"
+PROBE_MODULE = ROOT / "tests" / "integration" / "in_worker_probe_module.py"
 SECRET = "probe-Secret-4f1c9e"
+# Written out by the test: ansible-lint cannot resolve the throw-away collection's module.
+PLAYBOOK = """---
+- name: Fail, raise and dirty the process through probe.worker.probe
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: A module failure, with a no_log value in the message
+      probe.worker.probe:
+        mode: fail
+        secret: "{{ probe_secret }}"
+      register: module_failure
+      ignore_errors: true
+
+    - name: An argument-spec error
+      probe.worker.probe:
+        mode: report
+        colour: blue
+      register: spec_error
+      ignore_errors: true
+
+    - name: An exception
+      probe.worker.probe:
+        mode: raise
+      register: exception
+      ignore_errors: true
+
+    - name: Report the process, dirty it, report it again (one worker runs every item)
+      probe.worker.probe:
+        mode: "{{ item }}"
+      loop: [report, dirty, report]
+      register: state
+
+    - name: Save the results
+      ansible.builtin.copy:
+        content: "{{ {'module_failure': module_failure, 'spec_error': spec_error, 'exception': exception,
+                      'state': state.results} | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0600"
+"""
 ACTION = '''from ansible_collections.securenexus.provisioning.plugins.plugin_utils._in_worker import InWorkerAction
 
 
@@ -26,8 +66,9 @@ def probe_collection(tmp_path_factory):
     plugins = root / "ansible_collections" / "probe" / "worker" / "plugins"
     (plugins / "modules").mkdir(parents=True)
     (plugins / "action").mkdir()
-    (plugins / "modules" / "probe.py").write_text((TARGET / "probe_module.py").read_text())
+    (plugins / "modules" / "probe.py").write_text("#!/usr/bin/python\n" + PROBE_MODULE.read_text())
     (plugins / "action" / "probe.py").write_text(ACTION)
+    (root / "probe.yml").write_text(PLAYBOOK)
     return root
 
 
@@ -44,7 +85,7 @@ def probe(ansible_playbook, probe_collection, probe_runs, tmp_path):
         if in_worker not in probe_runs:
             result_file = tmp_path / f"results-{in_worker}.json"
             collections = os.pathsep.join([str(probe_collection), str(ROOT / "collections")])
-            run = ansible_playbook(TARGET / "probe.yml", "-vvv", env={"ANSIBLE_COLLECTIONS_PATH": collections},
+            run = ansible_playbook(probe_collection / "probe.yml", "-vvv", env={"ANSIBLE_COLLECTIONS_PATH": collections},
                                    extra_vars={"result_file": str(result_file), "probe_secret": SECRET,
                                                "securenexus_provisioning_in_process": in_worker})
             assert run.rc == 0, run.output
