@@ -2,6 +2,7 @@
 stand-in's web frontend. The same scenarios against a real bench: test_erpnext_real_bench.py."""
 
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -30,8 +31,21 @@ def bench_vars(bench_dir):
             "db_root_password": bench_standin.SANDBOX_DB_ROOT_PASSWORD}
 
 
+REAL_BENCH = os.environ.get("REAL_BENCH_PATH")
+
+
 def test_site_lifecycle_create_repeat_add_app_check_mode_absent(ansible_playbook, bench_dir):
     run = ansible_playbook(TARGET / "lifecycle.yml", extra_vars=bench_vars(bench_dir))
+    assert run.rc == 0, run.output
+    assert "failed=0" in run.stdout
+
+
+@pytest.mark.skipif(not REAL_BENCH, reason="no real bench (set REAL_BENCH_PATH, see docs/real-bench.md)")
+def test_site_lifecycle_on_a_real_bench(ansible_playbook):
+    """The same playbook against a real bench: minutes (new-site with erpnext, install-app posawesome)."""
+    run = ansible_playbook(TARGET / "lifecycle.yml", timeout=3600, extra_vars={
+        "bench_dir": REAL_BENCH, "bench_command": [os.environ.get("REAL_BENCH_COMMAND", "bench")],
+        "db_root_password": os.environ["REAL_BENCH_DB_ROOT_PASSWORD"]})
     assert run.rc == 0, run.output
     assert "failed=0" in run.stdout
 

@@ -55,7 +55,8 @@ def check_after_kill(space, known):
             assert client not in known, "the credentials file of %s disappeared" % client
             assert space.mailbox_address(client) not in mailboxes, "a mailbox exists without a stored password"
             continue
-        assert set(stored) == {"mailbox_password", "erpnext_admin_password"} and all(stored.values()), client
+        assert set(stored) == {"mailbox_password", "erpnext_admin_password", "erpnext_user_password"} \
+            and all(stored.values()), client
         assert known.setdefault(client, stored) == stored, "the passwords of %s changed" % client
         if space.mailbox_address(client) in mailboxes:
             assert space.target.control.verify(space.mailbox_address(client), stored["mailbox_password"]), client
