@@ -508,8 +508,8 @@ def run(params, check_mode, diff):
             " | ".join(e["found"]) or "none") for e in off]
     verb = "would change" if check_mode else "changed"
     if changes:
-        result["msg"] = "%d DNS record(s) %s in zone %s: %s" % (len(public), verb, zone,
-                                                                 "; ".join(change_line(c) for c in public))
+        lines = "; ".join(change_line(c) for c in public)
+        result["msg"] = "%d DNS record(s) %s in zone %s: %s" % (len(public), verb, zone, lines)
     else:
         result["msg"] = "%d of %d mail DNS records of %s as expected" % (len(records) - len(off), len(records), domain)
     if warnings:

@@ -89,7 +89,7 @@ def test_a_dkim_key_split_another_way_is_present():
 def test_a_replaced_dkim_key_is_different_and_the_plan_swaps_exactly_that_record():
     recs = records()
     old_key = rdata("TXT", '"v=DKIM1;k=rsa;p=OLD"')
-    found = [[] for _ in recs]
+    found = [[] for _record in recs]
     found[2] = [old_key]
 
     changes = _dns.plan(recs, found, "present")
@@ -109,7 +109,7 @@ def test_nothing_to_change_when_every_record_is_there():
 
 def test_absent_removes_only_the_records_that_are_ours():
     recs = records(state="absent")
-    found = [[] for _ in recs]
+    found = [[] for _record in recs]
     found[1] = [rdata("TXT", '"v=spf1 mx ~all"')]
 
     changes = [_dns.public_change(c) for c in _dns.plan(recs, found, "absent")]
