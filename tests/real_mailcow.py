@@ -74,11 +74,10 @@ def configured_url(config):
     url = config.getoption("--real-mailcow")
     if url:
         return url.rstrip("/")
-    message = ("no real Mailcow API given (--real-mailcow URL or REAL_MAILCOW_URL; start one with "
-               "`make real-mailcow`): the [real] half is skipped")
+    missing = "no real Mailcow API given (--real-mailcow URL or REAL_MAILCOW_URL; start one with `make real-mailcow`)"
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("CI must not skip the [real] half: " + message, pytrace=False)
-    pytest.skip(message)
+        pytest.fail(f"CI must not skip the [real] half: {missing}", pytrace=False)
+    pytest.skip(f"{missing}: the [real] half is skipped")
     return None
 
 

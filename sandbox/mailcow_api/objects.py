@@ -343,7 +343,8 @@ def add_domain(call, conn, data, dkim):
 def edit_domain(call, conn, items, attr):
     log = ["mailbox", "edit", "domain", masked({"domain": items, **attr}), None]
     for item in items:
-        name = idn_to_ascii(item)
+        # idn_to_ascii() without trim(): " name " is domain_invalid here, unlike on add/domain.
+        name = idn_domain(string_arg(item))
         row = domain_row(conn, name) if valid_domain_name(name) else None
         if row is None:
             call.say("danger", log, "domain_invalid")
@@ -425,10 +426,11 @@ def _fits_column(value, bits):
 def delete_domains(call, conn, items):
     log = ["mailbox", "delete", "domain", masked({"domain": items}), None]
     for item in php.as_list(items):
-        name = idn_to_ascii(item)
-        if not valid_domain_name(name):
+        # is_valid_domain_name() sees the name as sent, before trim() and strtolower().
+        if not is_valid_domain_name(string_arg(item)):
             call.say("danger", log, "domain_invalid")
             continue
+        name = idn_to_ascii(item)
         if conn.execute("SELECT 1 FROM mailbox WHERE domain = ? LIMIT 1", (name,)).fetchone():
             call.say("danger", log, ["domain_not_empty", name])
             continue
@@ -861,7 +863,7 @@ def edit_alias(call, conn, items, attr):
         if row["address"] != address:
             address = f"{local}@{name}"
             # hasDomainAccess(): a valid name of an existing domain, compared case-insensitively.
-            if not valid_dkim_domain(name) or not conn.execute(
+            if not is_valid_domain_name(name) or not conn.execute(
                     "SELECT 1 FROM domain WHERE domain = ? COLLATE NOCASE", (name,)).fetchone():
                 call.say("danger", log, "access_denied")
                 continue
@@ -933,7 +935,7 @@ def _valid_selector(selector):
     return bool(re.fullmatch(r"[A-Za-z0-9]+", re.sub(r"[-_.]", "", selector)))
 
 
-def valid_dkim_domain(name):
+def is_valid_domain_name(name):
     """is_valid_domain_name(): the IDN check on the ASCII form of the name, which itself stays as sent."""
     if php.empty(name):
         return False
@@ -953,7 +955,7 @@ def add_dkim(call, conn, data, generate=generate_rsa):
     names = [name.strip() for name in re.split(r"[ ,;\n]", string_arg(data.get("domains", "")))]
     for name in [name for name in names if not php.empty(name)]:
         exists = conn.execute("SELECT 1 FROM dkim WHERE domain = ?", (name,)).fetchone()
-        if not valid_dkim_domain(name) or exists or not _valid_selector(selector):
+        if not is_valid_domain_name(name) or exists or not _valid_selector(selector):
             call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
             continue
         # hasDomainAccess(): the domain column compares case-insensitively (utf8mb4_general_ci).
@@ -989,7 +991,7 @@ def delete_dkim(call, conn, items):
     log = ["dkim", "delete", masked({"domains": items})]
     for item in php.as_list(items):
         name = php.to_string(item)
-        if not valid_dkim_domain(name):
+        if not is_valid_domain_name(name):
             call.say("danger", log, ["dkim_domain_or_sel_invalid", name])
             continue
         conn.execute("DELETE FROM dkim WHERE domain = ?", (name,))
