@@ -52,7 +52,8 @@ class NamedServer:
         dump = {}
         for name in names:
             response = dns.query.tcp(dns.message.make_query(name, "ANY"), "127.0.0.1", port=self.port, timeout=5)
-            dump[name] = sorted(rrset.to_text() for rrset in response.answer)
+            # One line per record: BIND answers the records of an rrset in no fixed order.
+            dump[name] = sorted(line for rrset in response.answer for line in rrset.to_text().splitlines())
         return dump
 
     def update(self, zone, *operations):
