@@ -5,4 +5,4 @@ set -eu
 source ../setup_mailcow/mailcow.sh
 mailcow_playbook lifecycle.yml "$@"
 mailcow_playbook failures.yml "$@"
-mailcow_playbook delete_warnings.yml "$@"
+mailcow_playbook delete_side_effects.yml "$@"
