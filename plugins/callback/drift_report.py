@@ -77,6 +77,12 @@ NON_OBJECT_ACTIONS = frozenset(C._ACTION_DEBUG + C._ACTION_SET_FACT + C._ACTION_
                                + C._ACTION_INCLUDE_VARS + C._ACTION_FACT_GATHERING
                                + C.add_internal_fqcns(("assert", "fail", "validate_argument_spec")))
 
+READ_ONLY_SUFFIXES = ("_info", ".client_preflight", "client_preflight")
+
+# Objects that Mailcow makes together with another: missing when that one is (a check of a new domain
+# predicts its DKIM key, which needs no write of its own).
+MADE_WITH = {"dkim": "domain"}
+
 # Modules whose task can manage several objects: the result key listing them, and each entry's name.
 BATCHES = {"securenexus.provisioning.mailcow_alias": ("aliases", "address")}
 
@@ -190,12 +196,17 @@ def client_status(client):
         return "error"
     if not client["reached_end"]:
         return "unchecked"
-    own = [o for o in client["objects"].values() if not o.get("shared")]
-    statuses = {o["status"] for o in client["objects"].values()}
+    objects = client["objects"]
+    own = [(name, o) for name, o in objects.items() if not o.get("shared")]
+    statuses = {o["status"] for o in objects.values()}
+
+    def made_missing(name):
+        return objects.get(MADE_WITH.get(name), {}).get("status") == "missing"
+
     # Nothing of the client exists: everything it owns would be created (a censored change cannot say
     # whether it creates, so it does not contradict it).
-    if own and any(o["status"] == "missing" for o in own) and all(
-            o["status"] == "missing" or o.get("change") == "change" for o in own):
+    if any(o["status"] == "missing" for name, o in own) and all(
+            o["status"] == "missing" or o.get("change") == "change" or made_missing(name) for name, o in own):
         return "missing"
     if statuses - {"clean"}:
         return "drifted"
@@ -339,7 +350,8 @@ class CallbackModule(CallbackBase):
             return
         if status == "failed" and not client["error"]:
             client["error"] = "%s: %s" % (_task_name(task), _error_text(res))
-        if task.action not in NON_OBJECT_ACTIONS:
+        # Reads (the _info modules, the preflight) check something but manage no object of the client.
+        if task.action not in NON_OBJECT_ACTIONS and not task.action.endswith(READ_ONLY_SUFFIXES):
             entry = object_entry(res, status)
             entry["task"] = _task_name(task)
             if task.run_once:

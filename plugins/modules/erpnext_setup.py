@@ -380,10 +380,15 @@ def execute(params, check_mode, diff, run_command):
                       "user": user.get("email"), "pos_profile": (params["pos_profile"] or {}).get("name")}
     try:
         before = _frappe.read(runner, params["site"], setup.STATE + "\nresult = state(params)\n", program_params)
+        if before is None and params["state"] == "absent":
+            # An archived or never-made site has no user left to disable: a deprovisioning re-run is a no-op.
+            return dict(changed=False, setup={}, actions=[], company_differences={}, pos_profile_differences={},
+                        commands=runner.calls, msg="Site %s does not exist: nothing to disable" % params["site"])
         if before is None and not check_mode:
             raise SetupProblem("Site %s does not exist: create it first (securenexus.provisioning.erpnext_site)"
                                % params["site"])
         # in check mode the site may be one that erpnext_site would create: then everything is to do
+        site_exists = before is not None
         before = before or dict(NEW_SITE)
         actions, company_diff, profile_diff = plan(params, before)
         after = before
@@ -401,7 +406,8 @@ def execute(params, check_mode, diff, run_command):
     output = dict(changed=bool(actions), setup=after, actions=shown(actions), company_differences=company_diff,
                   pos_profile_differences=profile_diff, commands=runner.calls, warnings=warnings)
     if diff:
-        output["diff"] = dict(before=before, after=after)
+        # A site erpnext_site has still to make is set up from nothing: the diff shows a creation.
+        output["diff"] = dict(before=before if site_exists else {}, after=after)
     return output
 
 

@@ -218,11 +218,14 @@ class Workspace:
         return "%s@%s" % (client, own or BASE_DOMAIN)
 
     def sites(self):
-        """{site: [apps]} as the bench stand-in holds them."""
+        """{site: [apps]} of the clients' sites as the bench stand-in holds them (not erpnext_site's template
+        site, erpnext-template-HASH.invalid, which the first new site of a bench makes)."""
         sites_dir = self.bench / "sites"
         found = {}
         for config in sorted(sites_dir.glob("*/site_config.json")):
             site = config.parent.name
+            if site.endswith(".invalid"):
+                continue
             apps = subprocess.run([BENCH, "--site", site, "list-apps"], cwd=self.bench, capture_output=True,
                                   text=True, check=True).stdout
             found[site] = [line.split()[0] for line in apps.splitlines() if line.strip()]

@@ -125,6 +125,6 @@ def test_drift_job_passes_on_the_provisioned_fleet_and_fails_on_drift_naming_the
                if e["event"] == "runner_on_ok" and e["event_data"].get("res", {}).get("changed")}
     assert changed == {("acme", MAILBOX_TASK)}
     [verdict] = [e for e in drift.events if e["event"] == "runner_on_failed"]
-    assert "acme: mailbox" in verdict["event_data"]["res"]["msg"]
+    assert "acme differs in mailbox" in verdict["event_data"]["res"]["msg"]
     for job in (clean, drift):
         assert leaked(job, all_secrets(stack)) == []

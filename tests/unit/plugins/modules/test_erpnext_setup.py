@@ -135,6 +135,11 @@ def test_deprovisioning_disables_the_user(bench):
     assert run(bench, state="absent", user={"email": USER["email"]})["changed"] is False
 
 
+def test_deprovisioning_a_site_that_is_already_archived_changes_nothing(bench):
+    result = run(bench, site="gone.example.com", state="absent", user={"email": USER["email"]})
+    assert result["changed"] is False and "does not exist: nothing to disable" in result["msg"]
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("country", "germany", "did you mean 'Germany'"),
     ("currency", "EURO", "company.currency: 'EURO' is not one of frappe's currencies"),
