@@ -243,7 +243,7 @@ def test_role_task_routes_the_clients_site(ansible_playbook, client_inventory, t
 def test_role_task_with_client_state_absent_removes_the_route(ansible_playbook, client_inventory, traefik_proxy):
     assert ansible_playbook(ROLE_PLAYBOOK, inventory=client_inventory()).rc == 0
 
-    run = ansible_playbook(ROLE_PLAYBOOK, inventory=client_inventory(client_state="absent"))
+    run = ansible_playbook(ROLE_PLAYBOOK, inventory=client_inventory(client_state="absent", client_confirm="acme"))
 
     assert run.rc == 0, run.output
     assert traefik_proxy.router("client-acme@file") is None
