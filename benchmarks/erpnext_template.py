@@ -99,8 +99,8 @@ def main():
     numbers["median_seconds"] = statistics.median(times)
     numbers["median_cpu_seconds"] = statistics.median(run["cpu_seconds"] for run in numbers["runs"])
     numbers["target_seconds"] = TARGET_SECONDS
-    print("median %.1f s per site (target <= %.0f s): %s" % (numbers["median_seconds"], TARGET_SECONDS,
-                                                              "met" if numbers["median_seconds"] <= TARGET_SECONDS else "NOT met"))
+    verdict = "met" if numbers["median_seconds"] <= TARGET_SECONDS else "NOT met"
+    print("median %.1f s per site (target <= %.0f s): %s" % (numbers["median_seconds"], TARGET_SECONDS, verdict))
     if options.out:
         Path(options.out).write_text(json.dumps(numbers, indent=1) + "\n")
 

@@ -12,6 +12,7 @@ import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 from sandbox.bench_standin import SANDBOX_DB_ROOT_PASSWORD
+from sandbox.named import SANDBOX_TSIG_SECRET
 
 from .naming import ALIASES, client_domain, client_names
 from .stack import API_KEY, ROOT
@@ -52,8 +53,10 @@ def write_inventory(directory, size, stack, plan="starter"):
     _dump(directory / "group_vars" / "all" / "main.yml", all_vars)
 
     vault = VaultLib([("default", VaultSecret(password.encode()))])
+    # The sandbox group_vars name the TSIG secret; the fleet runs with client_dns_mode none (no DNS server).
     secret_vars = yaml.safe_dump({"vault_mailcow_api_key": API_KEY,
-                                  "vault_erpnext_db_root_password": SANDBOX_DB_ROOT_PASSWORD})
+                                  "vault_erpnext_db_root_password": SANDBOX_DB_ROOT_PASSWORD,
+                                  "vault_dns_tsig_secret": SANDBOX_TSIG_SECRET})
     vault_file = directory / "group_vars" / "all" / "vault.yml"
     vault_file.write_bytes(vault.encrypt(secret_vars))
     vault_file.chmod(0o600)

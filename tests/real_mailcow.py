@@ -58,7 +58,7 @@ def seed_list(text):
     """"7,100-120" -> [7, 100, ..., 120]."""
     seeds = []
     for part in text.split(","):
-        first, _, last = part.strip().partition("-")
+        first, dummy, last = part.strip().partition("-")
         seeds += range(int(first), int(last or first) + 1)
     return seeds
 
@@ -137,7 +137,7 @@ class RealControl:
     def _settings(self):
         settings = {}
         for line in (self.root / "etc" / "reset.env").read_text().splitlines():
-            key, _, value = line.partition("=")
+            key, dummy, value = line.partition("=")
             settings[key.strip()] = value.strip()
         return settings
 

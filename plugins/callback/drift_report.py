@@ -343,8 +343,7 @@ class CallbackModule(CallbackBase):
             # With client_fail_on_drift the role fails the client on drift: the objects already say so.
             return
         if status == "unreachable":
-            client["error"] = client["error"] or "%s: host unreachable: %s" % (_task_name(task),
-                                                                           _error_text(res))
+            client["error"] = client["error"] or "%s: host unreachable: %s" % (_task_name(task), _error_text(res))
             return
         if status == "skipped":
             return
@@ -457,5 +456,5 @@ class CallbackModule(CallbackBase):
             self._display.display("%-*s  %-16s %s" % (width, name, status, detail))
         for error in report["errors"]:
             self._display.display("%-*s  %-16s %s: %s" % (width, error["host"], "error", error["task"], error["error"]))
-        self._display.display("verdict: %s (exit %d); reports in %s" % (report["status"], report["exit_code"],
-                                                                       self.get_option("report_dir")))
+        self._display.display("verdict: %s (exit %d); reports in %s"
+                              % (report["status"], report["exit_code"], self.get_option("report_dir")))

@@ -319,7 +319,7 @@ def predicted(state, actions):
             after["scheduler"] = data
         elif name == "create_pos_profile":
             after["pos_profile"] = {key: data[key] for key in ("company", "warehouse", "price_list", "currency",
-                                                                "write_off_account", "write_off_cost_center")}
+                                                               "write_off_account", "write_off_cost_center")}
             # None where the site's own default will be used (check mode cannot know its translated name)
             after["pos_profile"].update(disabled=False, modes_of_payment=[data["mode_of_payment"]], users=data["users"])
         elif name == "add_pos_profile_users":

@@ -69,7 +69,7 @@ def some(rng, fields):
 
 
 def goto_list(rng):
-    targets = [address(rng) for _ in range(rng.randint(1, 3))]
+    targets = [address(rng) for dummy in range(rng.randint(1, 3))]
     if rng.random() < 0.15:
         targets.append(pick(rng, ["not-an-address", "x@bad_domain", "null@localhost"]))
     separator = pick(rng, [",", ", ", ";", " ", "\n", "\t", ",,"])
@@ -213,4 +213,4 @@ def sequence(seed, length=60):
     rng = random.Random(seed)
     names = list(GENERATORS)
     weights = [GENERATORS[name][0] for name in names]
-    return [GENERATORS[rng.choices(names, weights)[0]][1](rng) for _ in range(length)]
+    return [GENERATORS[rng.choices(names, weights)[0]][1](rng) for dummy in range(length)]

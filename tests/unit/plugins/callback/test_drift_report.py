@@ -31,8 +31,8 @@ def test_an_update_keeps_only_the_keys_that_differ():
 
 def test_a_create_shows_the_predicted_object_without_the_values_only_mailcow_will_know():
     after = {"address": "a@b.org", "id": None, "active": True}
-    assert _changes({"before": {}, "after": after}) == {"change": "create", "after": {"address": "a@b.org",
-                                                                                       "active": True}}
+    assert _changes({"before": {}, "after": after}) == {"change": "create",
+                                                        "after": {"address": "a@b.org", "active": True}}
     assert _changes({"before": {"state": "absent"}, "after": {"state": "present"}})["change"] == "create"
 
 

@@ -106,7 +106,7 @@ def test_the_password_is_in_no_result_and_on_no_command_line(bench):
 
 def test_a_company_changed_on_the_site_is_reported_never_overwritten(bench):
     run(bench, **EVERYTHING)
-    result = run(bench, **dict(EVERYTHING, company=dict(COMPANY, currency="CHF")))
+    result = run(bench, **{**EVERYTHING, "company": dict(COMPANY, currency="CHF")})
     assert result["changed"] is False
     assert result["company_differences"] == {"currency": ["EUR", "CHF"]}
     assert "currency is 'EUR', not 'CHF'" in " ".join(result["warnings"])
@@ -147,7 +147,7 @@ def test_deprovisioning_a_site_that_is_already_archived_changes_nothing(bench):
     ("fiscal_year_start", "2026-04-01", "MM-DD"),
 ])
 def test_bad_company_data_is_refused_naming_the_field_before_any_bench_command(bench, field, value, message):
-    result = run(bench, **dict(EVERYTHING, company=dict(COMPANY, **{field: value})))
+    result = run(bench, **{**EVERYTHING, "company": {**COMPANY, field: value}})
     assert result["failed"] and message in result["msg"] and result["commands"] == []
 
 

@@ -433,7 +433,7 @@ def test_the_first_templated_site_makes_the_template_then_is_made_from_it(standi
 
 def test_a_site_made_from_the_template_gets_its_own_administrator_password_not_the_templates(standin):
     run_on(standin, **TEMPLATED)
-    result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org", admin_password="other-admin-pw-1"))
+    result = run_on(standin, **{**TEMPLATED, "name": "b.erp.example.org", "admin_password": "other-admin-pw-1"})
     assert result["site"]["template"] == "used"
     assert bench_standin.check_password("other-admin-pw-1", database_of(standin, "b.erp.example.org")["admin_password"])
     assert not (standin / ".erpnext_site.b.erp.example.org.pending").exists()
