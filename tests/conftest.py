@@ -116,6 +116,16 @@ def start_emulator(state_file, extra_args=()):
     return MailcowTarget(url, TEST_API_KEY, TEST_READ_ONLY_KEY, EmulatorControl(url), process, control_url=url)
 
 
+def stop_process(process):
+    """Stop a server a test started: politely, and for good when it does not go within 10 seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def stop_emulator(target):
     if target.process is not None:
         target.process.terminate()

@@ -19,7 +19,7 @@ import dns.update
 import pytest
 
 from sandbox import named
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 
 @dataclass
@@ -69,12 +69,7 @@ class NamedServer:
         assert response.rcode() == 0, response
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def start_named(directory, zones):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 
 @dataclass
@@ -95,12 +95,7 @@ def start_traefik(workdir):
 
 
 def stop_traefik(instance):
-    instance.process.terminate()
-    try:
-        instance.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        instance.process.kill()
-        instance.process.wait()
+    stop_process(instance.process)
 
 
 @pytest.fixture(scope="module")
