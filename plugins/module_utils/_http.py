@@ -9,12 +9,14 @@
 """HTTP requests that reuse one TLS context.
 
 ansible's open_url builds a new TLS context for every request, loading the system's CA certificates
-each time (30 ms and more), even for http://: most of the cost of a read from a local API. A client
-builds its context once with ``tls_context`` and passes it to every ``http_open``.
+each time (30 to 60 ms), even for http://: most of the cost of a read from a local API. ``tls_context``
+builds each kind of context once per process, and a client passes it to every ``http_open``; a process
+forked after it was built (Ansible's workers, see plugin_utils/_in_worker.py) inherits it.
 """
 
 from __future__ import annotations
 
+import functools
 import ssl
 from urllib.parse import urlsplit
 
@@ -27,7 +29,13 @@ def tls_context(url, validate_certs=True, ca_path=None):
     The callers never follow redirects, so a client of an http:// URL never needs TLS: it gets a
     context with no CA certificates, which verifies nothing and so would refuse any TLS connection.
     """
-    if urlsplit(url).scheme == "https":
+    return _shared_context(urlsplit(url).scheme == "https", validate_certs, ca_path)
+
+
+# Contexts are not changed after they are made, so requests with the same settings can share one.
+@functools.lru_cache(maxsize=None)
+def _shared_context(https, validate_certs, ca_path):
+    if https:
         return make_context(cafile=ca_path, validate_certs=validate_certs)
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib
 import io
 import json
 import locale
@@ -42,6 +43,8 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.action.normal import ActionModule as ModuleAction
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.securenexus.provisioning.plugins.module_utils._http import tls_context
+
 try:
     # No public API runs a module in-process. This is the function the AnsiballZ wrapper itself calls in a
     # module process: it feeds the arguments through basic._ANSIBLE_ARGS / _ANSIBLE_PROFILE (what
@@ -56,6 +59,14 @@ IN_WORKER_VAR = "securenexus_provisioning_in_process"
 # The profile ansible-core uses for a module that declares no METADATA (module_common._DEFAULT_LEGACY_METADATA):
 # none of this collection's modules declares one.
 PROFILE = "legacy"
+# Resolved here, in the controller's main process (see preload_imports), so that workers inherit the imported
+# serialization profiles: the arguments' encoder this plugin uses, the result's encoder exit_json uses.
+ARGUMENTS_ENCODER = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
+get_module_encoder(PROFILE, Direction.MODULE_TO_CONTROLLER)
+# Also made here once, for the same reason: the TLS context of an https:// API with the system's CA certificates
+# (60 ms to load them) and the one of an http:// API.
+tls_context("https://")
+tls_context("http://")
 
 
 def controller_python(interpreter):
@@ -91,8 +102,30 @@ def worker_state_kept():
         os.environ.update(environ)
 
 
+def preload_imports(module_name):
+    """Import a module for its imports only, then forget the module itself.
+
+    Ansible's strategy imports an action plugin in the controller's main process before it forks the
+    task's workers, so what is imported here is inherited by every worker: without it each worker
+    imports ``ansible.module_utils.urls`` (with http.client, email and cryptography) and the collection's
+    module_utils afresh, about 0.1 s per task. The module is dropped again so that runpy runs it as
+    ``__main__`` each time, as in a module process (runpy warns about a module it finds already imported).
+    """
+    try:
+        importlib.import_module(module_name)
+    except Exception:  # pylint: disable=broad-exception-caught  # only a head start: the module run reports its own errors
+        return
+    sys.modules.pop(module_name, None)
+
+
 class InWorkerAction(ModuleAction):
     """The action plugin of a module that may run in the worker; the module is the task's own."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        package, dot, name = cls.__module__.rpartition(".plugins.action.")
+        if dot and ansiballz_run_module is not None:
+            preload_imports("%s.plugins.modules.%s" % (package, name))
 
     def runs_in_worker(self, task_vars):
         if ansiballz_run_module is None:
@@ -123,8 +156,7 @@ class InWorkerAction(ModuleAction):
         module_args = copy.deepcopy(self._task.args)
         # Under the name the task used, as _execute_module does (AnsibleModule's messages quote it).
         self._update_module_args(self._task.action, module_args, task_vars)
-        encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
-        params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=encoder).encode()
+        params = json.dumps({"ANSIBLE_MODULE_ARGS": module_args}, cls=ARGUMENTS_ENCODER).encode()
         output = io.StringIO()
         rc = 0
         with worker_state_kept():

@@ -60,6 +60,8 @@ def mailcow():
         yield fake
 
 
+# runpy warns when the module it runs as __main__ is already imported: the preload must not leave it so.
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_local_task_on_the_controllers_python_runs_in_the_worker(mailcow):
     result = make_action(dict(CONNECTION, domain="acme.org")).run(task_vars=LOCAL_VARS)
     assert [d["domain"] for d in result["domains"]] == ["acme.org"]
@@ -154,3 +156,22 @@ def test_the_ansible_core_entry_point_it_relies_on_is_still_there():
     assert list(inspect.signature(_in_worker.ansiballz_run_module).parameters) == [
         "json_params", "profile", "module_fqn", "modlib_path", "extensions", "init_globals"]
     assert {"_ANSIBLE_ARGS", "_ANSIBLE_PROFILE", "_PARSED_MODULE_ARGS"} <= set(vars(basic))
+
+
+def test_an_in_worker_action_plugin_preloads_its_modules_imports_but_not_the_module(tmp_path, monkeypatch):
+    """Ansible imports action plugins in the controller's main process before it forks the workers: the
+    module's imports made then are inherited by every worker, and the module itself is left for runpy to run."""
+    package = tmp_path / "probecoll"
+    for folder in ("plugins/modules", "plugins/module_utils"):
+        (package / folder).mkdir(parents=True)
+    (package / "plugins/module_utils/_probe_dependency.py").write_text("")
+    (package / "plugins/modules/probe.py").write_text(
+        "from probecoll.plugins.module_utils import _probe_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+
+    type("ActionModule", (_in_worker.InWorkerAction,), {"__module__": "probecoll.plugins.action.probe"})
+
+    assert "probecoll.plugins.module_utils._probe_dependency" in sys.modules
+    assert "probecoll.plugins.modules.probe" not in sys.modules
+

@@ -74,6 +74,24 @@ def test_every_request_sends_key_and_json_content_type(fake):
     assert fake.writes[0].body == {"domain": "a.org"}
 
 
+@pytest.fixture(autouse=True)
+def fresh_tls_contexts():
+    """tls_context keeps the contexts it made for the whole process: a test sees only its own."""
+    _http._shared_context.cache_clear()
+    yield
+    _http._shared_context.cache_clear()
+
+
+def test_clients_with_the_same_tls_settings_share_one_context_made_once():
+    """Made once per process, so that Ansible's workers inherit the one made in the controller's main process
+    (plugin_utils/_in_worker.py) instead of loading the CA certificates for every task."""
+    with mock.patch.object(_http, "make_context", side_effect=lambda **options: object()) as make_context:
+        first = _http.tls_context("https://mail.example.org", validate_certs=True)
+        second = _http.tls_context("https://other.example.org/api", validate_certs=True)
+    assert first is second
+    make_context.assert_called_once_with(cafile=None, validate_certs=True)
+
+
 def test_one_tls_context_from_ca_path_serves_every_request_of_a_client(fake):
     fake.get("get/domain/all", {})
     context = object()
