@@ -14,7 +14,9 @@ description:
   - Create a Frappe site with C(bench new-site), install apps on it, keep keys of its site config,
     or archive it with C(bench drop-site) (bench takes a backup first).
   - Reads before it writes. An idempotent run costs one bench call (C(list-apps)), two with O(site_config)
-    (C(show-config)); a mutating bench command runs only when a read says it is needed.
+    (C(show-config)); a mutating bench command runs only when a read says it is needed. When O(bench_path) is a
+    directory on the host, a site without C(sites/<name>/site_config.json) is known not to exist (what bench itself
+    checks) without starting bench.
   - The apps must already be in the bench (C(bench get-app), or the frappe_docker image); this module installs
     them on the site, it does not fetch them.
   - A site that a failed C(bench new-site) left half-created is detected and reported with what to do.
@@ -212,6 +214,7 @@ commands:
 import hashlib
 import json
 import math
+import os
 import re
 import secrets
 
@@ -345,6 +348,8 @@ class ErpnextSite:
 
     def read_apps(self):
         """Installed apps [(name, version)] in order, or None when bench does not know the site."""
+        if self.known_absent():
+            return None
         rc, stdout, stderr = self.runner.read(["--site", self.name, "list-apps"], check=False)
         if rc != 0:
             if "Site %s does not exist" % self.name in stdout + stderr:
@@ -364,6 +369,12 @@ class ErpnextSite:
                               % (self.name, ", ".join(app for app, _v in apps) or "nothing",
                                  half_created_advice(self.name, self.params["db_root_username"])))
         return apps
+
+    def known_absent(self):
+        """Whether the bench, when it is on this host, has no config for the site: frappe's own test of a site's
+        existence, without the seconds frappe takes to start and say so."""
+        sites = os.path.join(self.params["bench_path"], "sites")
+        return os.path.isdir(sites) and not os.path.isfile(os.path.join(sites, self.name, "site_config.json"))
 
     def read_config(self):
         _rc, stdout, _stderr = self.runner.read(["--site", self.name, "show-config", "--format", "json"])

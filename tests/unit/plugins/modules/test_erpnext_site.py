@@ -479,3 +479,17 @@ def test_check_mode_with_a_template_reads_but_creates_nothing(standin):
     assert result["changed"] and result["site"]["template"] == "created" and result["site"]["created"]
     assert not any(path.name.startswith("erpnext-template") for path in (standin / "sites").iterdir())
     assert not (standin / "sites" / SITE).exists()
+
+
+def test_a_site_without_config_on_a_local_bench_is_known_absent_without_starting_bench(standin):
+    """frappe's own test of a site's existence is its site_config.json: reading it costs no frappe start-up."""
+    result = run_on(standin, **TEMPLATED)
+    commands = [call.split()[1:4] for call in result["commands"]]
+    assert ["--site", SITE, "list-apps"] not in commands, result["commands"]
+    assert result["site"]["created"] is True
+
+
+def test_a_site_with_config_is_read_through_bench(standin):
+    run_on(standin, **TEMPLATED)
+    result = run_on(standin, **TEMPLATED)
+    assert result["commands"] == ["bench --site %s list-apps" % SITE] and not result["changed"]
