@@ -4,6 +4,7 @@ import ast
 import contextlib
 import fcntl
 import json
+import subprocess
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -448,12 +449,36 @@ def test_a_template_made_by_other_app_versions_is_rebuilt(standin):
     assert ["erpnext", "15.103.0"] in [[app["name"], app["version"]] for app in result["site"]["apps"]]
 
 
-def test_a_template_holding_a_user_is_rebuilt_not_copied(standin):
+def add_template_user(bench_dir):
+    template = erpnext_site.template_site(["erpnext", "posawesome"])
+    conf = json.loads((bench_dir / "sites" / template / "site_config.json").read_text())
+    with bench_standin._database(bench_dir) as db:
+        db["databases"][conf["db_name"]]["users"] = ["someone@example.org"]
+    return template
+
+
+def test_a_recorded_template_is_used_without_starting_frappe_to_read_it(standin):
     run_on(standin, **TEMPLATED)
     template = erpnext_site.template_site(["erpnext", "posawesome"])
-    conf = json.loads((standin / "sites" / template / "site_config.json").read_text())
-    with bench_standin._database(standin) as db:
-        db["databases"][conf["db_name"]]["users"] = ["someone@example.org"]
+    result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org"))
+    assert result["site"]["template"] == "used"
+    assert [call for call in result["commands"] if template in call.split()[:3]] == [], result["commands"]
+
+
+def test_a_user_added_to_the_template_after_its_dump_never_reaches_a_new_site(standin):
+    """What is copied is the dump, which was read and found empty when it was made."""
+    run_on(standin, **TEMPLATED)
+    add_template_user(standin)
+    result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org"))
+    assert result["site"]["template"] == "used"
+    assert database_of(standin, "b.erp.example.org").get("users", []) == []
+
+
+def test_a_template_dump_replaced_since_it_was_recorded_is_read_again_and_rebuilt_when_it_holds_a_user(standin):
+    run_on(standin, **TEMPLATED)
+    template = add_template_user(standin)
+    subprocess.run([STANDIN, "--site", template, "backup", "--backup-path-db", erpnext_site.template_dump(template)],
+                   cwd=standin, check=True, capture_output=True)
     result = run_on(standin, **dict(TEMPLATED, name="b.erp.example.org"))
     assert result["site"]["template"] == "rebuilt" and "1 users" in " ".join(result.get("warnings", []))
     assert database_of(standin, "b.erp.example.org").get("users", []) == []
