@@ -174,4 +174,3 @@ def test_an_in_worker_action_plugin_preloads_its_modules_imports_but_not_the_mod
 
     assert "probecoll.plugins.module_utils._probe_dependency" in sys.modules
     assert "probecoll.plugins.modules.probe" not in sys.modules
-
