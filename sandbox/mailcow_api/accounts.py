@@ -89,10 +89,8 @@ def _app_user(conn, data):
 
 
 def _protocol_flags(protocols):
-    wanted = php.as_list(protocols)
-    return {f"{name}_access": int(f"{name}_access" in [php.to_string(w) for w in wanted
-                                                      if not isinstance(w, (list, dict))])
-            for name in APP_PROTOCOLS}
+    wanted = [php.to_string(w) for w in php.as_list(protocols) if not isinstance(w, (list, dict))]
+    return {f"{name}_access": int(f"{name}_access" in wanted) for name in APP_PROTOCOLS}
 
 
 def app_passwd_details(row):

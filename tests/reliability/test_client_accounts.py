@@ -37,8 +37,8 @@ def app_passwords(space):
 def test_app_passwords_and_domain_admin_are_provisioned_with_the_stored_secrets(provisioned):
     stored = provisioned.stored_credentials("acme")
     held = app_passwords(provisioned)
-    assert {name: protocols for name, (protocols, _hash) in held.items()} == {"phone": ["imap", "smtp"],
-                                                                               "calendar": ["dav"]}
+    protocols = {name: protocols for name, (protocols, _hash) in held.items()}
+    assert protocols == {"phone": ["imap", "smtp"], "calendar": ["dav"]}
     assert check_password(stored["app_password_phone"], held["phone"][1])
     assert check_password(stored["app_password_calendar"], held["calendar"][1])
     admin = mailcow_get(provisioned, "domain-admin/" + ADMIN)
