@@ -324,14 +324,14 @@ def check_accounts(values, names):
                             "(it names the secret app_password_<name>)" % (position, name))
         protocols = entry.get("protocols")
         if not isinstance(protocols, list) or not protocols or \
-                not set(protocols) <= set(APP_PASSWORD_PROTOCOLS):
+                not all(isinstance(p, str) and p in APP_PASSWORD_PROTOCOLS for p in protocols):
             problems.append("client_app_passwords entry %d (%s): protocols must be a non-empty list of %s (got %s)"
                             % (position, name, ", ".join(APP_PASSWORD_PROTOCOLS), protocols))
-        unknown = sorted(set(entry) - {"name", "protocols"})
+        unknown = sorted(str(key) for key in entry if key not in ("name", "protocols"))
         if unknown:
             problems.append("client_app_passwords entry %d (%s) has unknown keys: %s (known: name, protocols)"
                             % (position, name, ", ".join(unknown)))
-    names_given = [entry.get("name") for entry in entries]
+    names_given = [entry.get("name") for entry in entries if isinstance(entry.get("name"), str)]
     repeated = [name for name in unique(names_given) if names_given.count(name) > 1]
     if repeated:
         problems.append("client_app_passwords names appear more than once: %s" % ", ".join(map(str, repeated)))

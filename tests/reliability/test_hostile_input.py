@@ -169,7 +169,8 @@ def test_hostile_erpnext_site_options_never_escape_and_never_reach_bench_invalid
 PREFLIGHT_TARGETS = ["client_name", "client_subdomain", "client_domain", "client_mailbox", "client_mailbox_quota",
                      "client_base_domain", "client_aliases", "client_extra_aliases", "client_plan",
                      "client_plan_overrides", "client_mailcow_manage_base_domain", "client_delete_mail_data",
-                     "client_state", "client_confirm", "client_traefik_tls", "client_public_port"]
+                     "client_state", "client_confirm", "client_traefik_tls", "client_public_port",
+                     "client_app_passwords", "client_domain_admin"]
 
 
 @RELIABILITY
@@ -186,3 +187,5 @@ def test_hostile_client_variables_are_refused_or_give_valid_names(data):
     assert all(is_address(address) for address in client["alias_addresses"])
     assert is_domain(client["site_name"]) and is_domain(client["mail_domain"])
     assert erpnext_site.SITE_NAME.match(client["site_name"])
+    assert all(mailcow_app_password.NAME_RE.match(app["name"]) for app in client["app_passwords"])
+    assert client["domain_admin"] is None or mailcow_domain_admin.USERNAME_RE.match(client["domain_admin"]["username"])

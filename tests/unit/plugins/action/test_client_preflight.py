@@ -320,3 +320,8 @@ def test_a_domain_admin_in_the_shared_base_domain_is_refused():
 def test_bad_app_password_entries_are_refused_naming_the_entry(entries, fragment):
     dummy, problems, dummy = checked(client_app_passwords=entries)
     assert len(problems) == 1 and fragment in problems[0], problems
+
+
+def test_app_password_entries_of_the_wrong_shape_are_refused_not_crashed_on():
+    dummy, problems, dummy = checked(client_app_passwords=[{"name": ["x"], "protocols": [["imap"]], 3: 1}])
+    assert len(problems) == 3, problems
