@@ -34,6 +34,8 @@ DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 LOCAL_PART_RE = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$")
 PLAN_INT_KEYS = ("mailbox_quota", "max_mailbox_quota", "domain_quota", "domain_mailboxes", "domain_aliases")
 SECRET_NAMES = ["mailbox_password", "erpnext_admin_password", "erpnext_user_password"]
+APP_PASSWORD_PROTOCOLS = ("imap", "pop3", "smtp", "sieve", "dav", "eas")
+DOMAIN_ADMIN_SECRET = "domain_admin_password"
 # What a client claims for itself alone; another client's hostvars hold no role defaults, so the
 # running client's values stand in for the variables whose default is not derived from the host.
 CLAIM_VARIABLES = ("client_name", "client_subdomain", "client_domain", "client_mailbox", "client_aliases",
@@ -134,6 +136,21 @@ def mail_names(values):
     }
 
 
+def account_names(values, names):
+    """App passwords (each with the secret name in the credentials file) and the domain administrator's name."""
+    app_passwords = [{"name": entry["name"], "protocols": sorted(set(entry["protocols"])),
+                      "secret": "app_password_%s" % entry["name"]} for entry in values["client_app_passwords"] or []]
+    # Mailcow's domain administrator names are letters, digits, ".", "-" and "_": never an address. Named for
+    # every own domain, so deprovisioning removes one made while client_domain_admin was true.
+    wanted = bool(values["client_domain_admin"]) and names["own_domain"]
+    return {
+        "app_passwords": app_passwords,
+        "domain_admin": {"username": "%s-admin" % names["domain"], "wanted": wanted} if names["own_domain"] else None,
+        "secret_names": list(SECRET_NAMES) + [entry["secret"] for entry in app_passwords]
+        + ([DOMAIN_ADMIN_SECRET] if wanted else []),
+    }
+
+
 def domain_settings(values, names, plan):
     """The own domain's limits in Mailcow, from the plan."""
     if not names["own_domain"]:
@@ -186,7 +203,7 @@ def normalised_client(values, names, plan):
         credentials_file=os.path.join(values["client_credentials_dir"], "%s.vault.yml" % values["client_name"]),
         setup_dir=setup_dir,
         setup_sheet=os.path.join(setup_dir, "SETUP.md"),
-        secret_names=list(SECRET_NAMES),
+        **account_names(values, names),
         manage_base_domain=bool(values["client_mailcow_manage_base_domain"]),
         delete_mail_data=bool(values["client_delete_mail_data"]),
         confirmed=is_confirmed(values),
@@ -296,6 +313,34 @@ def check_aliases(values, names, plan):
     return problems
 
 
+def check_accounts(values, names):
+    """App password names become secret names (app_password_<name>), so they follow client_name's rule."""
+    problems = []
+    entries = values["client_app_passwords"] or []
+    for position, entry in enumerate(entries, 1):
+        name = entry.get("name")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            problems.append("client_app_passwords entry %d: name '%s' must be lower-case letters, digits, '-' or '_' "
+                            "(it names the secret app_password_<name>)" % (position, name))
+        protocols = entry.get("protocols")
+        if not isinstance(protocols, list) or not protocols or \
+                not all(isinstance(p, str) and p in APP_PASSWORD_PROTOCOLS for p in protocols):
+            problems.append("client_app_passwords entry %d (%s): protocols must be a non-empty list of %s (got %s)"
+                            % (position, name, ", ".join(APP_PASSWORD_PROTOCOLS), protocols))
+        unknown = sorted(str(key) for key in entry if key not in ("name", "protocols"))
+        if unknown:
+            problems.append("client_app_passwords entry %d (%s) has unknown keys: %s (known: name, protocols)"
+                            % (position, name, ", ".join(unknown)))
+    names_given = [entry.get("name") for entry in entries if isinstance(entry.get("name"), str)]
+    repeated = [name for name in unique(names_given) if names_given.count(name) > 1]
+    if repeated:
+        problems.append("client_app_passwords names appear more than once: %s" % ", ".join(map(str, repeated)))
+    if values["client_domain_admin"] and not names["own_domain"]:
+        problems.append("client_domain_admin needs the client's own domain (client_domain): a domain administrator "
+                        "of the shared base domain %s would manage every other client's mail there" % names["base_domain"])
+    return problems
+
+
 def check_clashes(names, clashes):
     problems = []
     for clash in clashes:
@@ -326,7 +371,7 @@ def problems(values, names, plan, clashes):
     if plan is not None:
         found += check_mailbox_quota(values, names, plan)
     found += company_errors(company(values), prefix="client_company")
-    return found + check_aliases(values, names, plan) + check_clashes(names, clashes)
+    return found + check_aliases(values, names, plan) + check_accounts(values, names) + check_clashes(names, clashes)
 
 
 def preflight(raw, clashes=(), check_mode=False):

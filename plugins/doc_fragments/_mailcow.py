@@ -91,3 +91,22 @@ attributes:
     details:
       - Nothing is changed, so there is nothing to diff.
 """
+
+    # The password options of the objects whose password Mailcow never returns.
+    WRITE_ONLY_PASSWORD = r"""
+options:
+  password:
+    description:
+      - The password. Required to create the object.
+      - Mailcow never returns it (or only a hash of it), so it cannot be compared; see O(update_password). It never
+        appears in the result, the diff or an error message.
+    type: str
+  update_password:
+    description:
+      - V(on_create) sends O(password) only when the object is created.
+      - V(always) sends O(password) on every run, so the task always reports a change when O(password)
+        is given; the diff shows C(password) as V((changed\)), never the value.
+    type: str
+    choices: [on_create, always]
+    default: on_create
+"""

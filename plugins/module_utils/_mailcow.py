@@ -45,6 +45,16 @@ EXPLANATIONS = {
     ("edit/mailbox", "mailbox_quota_left_exceeded"):
         "at most {0} MiB are possible for this mailbox (per-mailbox maximum or space left in the domain)",
     ("add/domain", "domain_invalid"): "not a valid domain name",
+    ("add/app-passwd", "access_denied"): "the mailbox does not exist",
+    ("add/domain-admin", "object_exists"):
+        "the name {0} is taken (by another domain administrator, an administrator or a mailbox)",
+    ("add/domain-admin", "username_invalid"):
+        "{0} is not a valid domain administrator name (letters, digits, '.', '-' and '_' only)",
+    ("edit/domain-admin", "access_denied"): "the domain administrator does not exist",
+    ("edit/domain-admin", "username_invalid"): "the name {0} is invalid or taken",
+    ("delete/domain-admin", "username_invalid"): "the domain administrator {0} does not exist",
+    "app_passwd_id_invalid": "the app password does not exist (any more)",
+    "app_name_empty": "an app password needs a name",
     "access_denied": "Mailcow denied the operation (the object or its domain does not exist, or the key may not manage it)",
     "authentication failed": "the API key is wrong or inactive",
     "domain_exists": "the domain {0} (or an alias domain of that name) already exists",

@@ -29,6 +29,11 @@ LIST_SEPARATORS = re.compile(r"[\s,;]+")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 LOCAL_PART_RE = re.compile(r"^[^@\s,;<>()\[\]\\\"]+$")
 SECRET_PLACEHOLDER = "(changed)"
+# The options of an object whose password Mailcow never returns (doc fragment _mailcow.WRITE_ONLY_PASSWORD).
+PASSWORD_ARGSPEC = dict(
+    password=dict(type="str", no_log=True),
+    update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
+)
 
 
 class ResourceError(Exception):
@@ -316,6 +321,19 @@ class Resource:
     def write_only_changes(self, current):
         """Options Mailcow never returns that must be sent anyway: {option: placeholder shown in the diff}."""
         return {}
+
+    def require_for_create(self, ident, options):
+        """Options the user may leave out to manage an existing object, but not to create one."""
+        for option in options:
+            if self.params[option] is None:
+                raise ResourceError("cannot create %s: %s is required to create it" % (self.describe(ident), option))
+
+
+def password_resend(params):
+    """write_only_changes() of an object with a password: resent on every run under update_password=always."""
+    if params["update_password"] == "always" and params["password"] is not None:
+        return {"password": SECRET_PLACEHOLDER}
+    return {}
 
 
 def _matches(obj, desired):

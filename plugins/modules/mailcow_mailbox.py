@@ -19,6 +19,7 @@ author:
 extends_documentation_fragment:
   - securenexus.provisioning._in_process
   - securenexus.provisioning._mailcow
+  - securenexus.provisioning._mailcow.WRITE_ONLY_PASSWORD
   - securenexus.provisioning._mailcow.ATTRIBUTES
   - securenexus.provisioning._mailcow.ACTION_GROUP
 options:
@@ -52,19 +53,6 @@ options:
       - Full name of the mailbox owner. The local part is used when it is not set on creation.
       - Cannot be cleared, so an empty value is refused.
     type: str
-  password:
-    description:
-      - Password of the mailbox. Required when the mailbox does not exist yet.
-      - Mailcow never returns passwords, so it cannot be compared; see O(update_password).
-    type: str
-  update_password:
-    description:
-      - V(on_create) sends O(password) only when the mailbox is created.
-      - V(always) sends O(password) on every run, so the task always reports a change when O(password)
-        is given; the diff shows C(password) as V((changed\)), never the value.
-    type: str
-    choices: [on_create, always]
-    default: on_create
   quota:
     description:
       - Quota of the mailbox in MiB; V(0) means unlimited.
@@ -194,11 +182,12 @@ diff:
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow import explain
 from ansible_collections.securenexus.provisioning.plugins.module_utils._mailcow_resource import (
-    SECRET_PLACEHOLDER,
     Resource,
+    PASSWORD_ARGSPEC,
     ResourceError,
     Write,
     lower,
+    password_resend,
     read_domain,
     read_mailbox,
     require_address,
@@ -217,8 +206,7 @@ ARGUMENT_SPEC = dict(
     domain=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     name=dict(type="str"),
-    password=dict(type="str", no_log=True),
-    update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
+    **PASSWORD_ARGSPEC,
     quota=dict(type="int"),
     active=dict(type="bool"),
     force_pw_update=dict(type="bool"),
@@ -283,9 +271,7 @@ class Mailbox(Resource):
         return predicted, [Write("add/mailbox", body, "create")]
 
     def write_only_changes(self, current):
-        if self.params["update_password"] == "always" and self.params["password"] is not None:
-            return {"password": SECRET_PLACEHOLDER}
-        return {}
+        return password_resend(self.params)
 
     def plan_update(self, client, ident, current, delta, secrets):
         attr = to_api({k: v for k, v in delta.items() if k != "tags"})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, request
 
-from . import control, objects, php
+from . import accounts, control, objects, php
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 MISSING = object()
@@ -159,6 +159,13 @@ class MailcowApi:
                 data = objects.get_aliases(conn, extra) if obj == "all" else objects.get_alias(conn, obj)
             elif category == "dkim":
                 data = objects.get_dkim(conn, obj)
+            elif category == "app-passwd":
+                if obj != "all":
+                    # json_api.php reads $object['id'] of the path string: a TypeError.
+                    raise objects.PhpCrash
+                data = accounts.get_app_passwds(conn, extra)
+            elif category == "domain-admin":
+                data = accounts.get_domain_admins(conn) if obj == "all" else accounts.domain_admin_details(conn, obj)
             elif category == "status" and obj == "version":
                 data = {"version": "2026-07a"}
             else:
@@ -177,6 +184,8 @@ class MailcowApi:
             "mailbox": lambda conn, data: objects.add_mailbox(call, conn, data),
             "alias": lambda conn, data: objects.add_alias(call, conn, data),
             "dkim": lambda conn, data: objects.add_dkim(call, conn, data, self.dkim_generator),
+            "app-passwd": lambda conn, data: accounts.add_app_passwd(call, conn, data),
+            "domain-admin": lambda conn, data: accounts.add_domain_admin(call, conn, data),
         }
         if category not in handlers:
             return error(404, "route not found")
@@ -191,7 +200,8 @@ class MailcowApi:
             return error(200, "Cannot find attributes in post data")
         if request.method != "POST":
             return error(405, "only POST method is allowed")
-        handlers = {"domain": objects.edit_domain, "mailbox": objects.edit_mailbox, "alias": objects.edit_alias}
+        handlers = {"domain": objects.edit_domain, "mailbox": objects.edit_mailbox, "alias": objects.edit_alias,
+                    "app-passwd": accounts.edit_app_passwd, "domain-admin": accounts.edit_domain_admin}
         if category not in handlers:
             return error(404, "route not found")
         payload = payload if isinstance(payload, dict) else {}
@@ -219,7 +229,8 @@ class MailcowApi:
                     objects.delete_mailbox_tags(call, conn, extra, tags)
             return mutation_reply(call, failure="Cannot delete item")
         handlers = {"domain": objects.delete_domains, "mailbox": objects.delete_mailboxes,
-                    "alias": objects.delete_aliases, "dkim": objects.delete_dkim}
+                    "alias": objects.delete_aliases, "dkim": objects.delete_dkim,
+                    "app-passwd": accounts.delete_app_passwds, "domain-admin": accounts.delete_domain_admins}
         if category not in handlers:
             return error(404, "route not found")
         # PHP casts the body to an array: a bare string is one item, an object's values are the items.

@@ -191,7 +191,7 @@ def save_rate_limit(call, conn, kind, name, data):
 # Domains
 
 
-def domain_details(row, usage, tags, mailbox_details=None):
+def domain_details(row, usage, tags, mailbox_details=None, admins="-"):
     count, allocated, _largest, aliases = usage
     max_new = max(0, min(row["quota"] * MIB - allocated, row["maxquota"] * MIB))
     details = {
@@ -226,7 +226,7 @@ def domain_details(row, usage, tags, mailbox_details=None):
         "modified": row["modified"],
         "aliases_in_domain": aliases,
         "aliases_left": row["aliases"] - aliases,
-        "domain_admins": "-",
+        "domain_admins": admins,
     }
     if tags:
         details["tags"] = tags
@@ -237,7 +237,22 @@ def get_domain(conn, name):
     row = domain_row(conn, idn_to_ascii(name)) if name else None
     if row is None:
         return {}
-    return domain_details(row, domain_usage(conn, row["domain"]), tags_of(conn, "domain_tag", "domain", row["domain"]))
+    return domain_details(row, domain_usage(conn, row["domain"]), tags_of(conn, "domain_tag", "domain", row["domain"]),
+                          admins=domain_admins_of(conn, row["domain"]))
+
+
+def domain_admins_of(conn, domain):
+    """The `domain_admins` field of a domain: its administrators joined by ", ", or "-"."""
+    names = [row[0] for row in conn.execute("SELECT username FROM domain_admins WHERE domain = ? ORDER BY id",
+                                            (domain,)).fetchall()]
+    return ", ".join(names) if names else "-"
+
+
+def forget_domain_admins(conn, domain):
+    """Deleting a domain drops its administrators' rights to it; those left without a domain go entirely."""
+    conn.execute("DELETE FROM domain_admins WHERE domain = ?", (domain,))
+    conn.execute("DELETE FROM admin WHERE username NOT IN (SELECT username FROM domain_admins)")
+    conn.execute("DELETE FROM da_acl WHERE username NOT IN (SELECT username FROM domain_admins)")
 
 
 def tag_filter(tags_param):
@@ -249,6 +264,9 @@ def get_domains(conn, tags_param=None):
     mailboxes = {row[0]: row[1:] for row in conn.execute(
         "SELECT domain, COUNT(*), SUM(quota), MAX(quota) FROM mailbox GROUP BY domain")}
     aliases = dict(conn.execute("SELECT domain, COUNT(*) FROM alias WHERE is_mailbox = 0 GROUP BY domain").fetchall())
+    admins = {}
+    for domain, username in conn.execute("SELECT domain, username FROM domain_admins ORDER BY id"):
+        admins.setdefault(domain.lower(), []).append(username)
     tags = {}
     for domain, tag in conn.execute("SELECT domain, tag FROM domain_tag ORDER BY rowid"):
         tags.setdefault(domain, []).append(tag)
@@ -258,7 +276,8 @@ def get_domains(conn, tags_param=None):
         if wanted is not None and not any(w in tag for w in wanted for tag in tags.get(name, [])):
             continue
         count, allocated, largest = mailboxes.get(name, (0, 0, 0))
-        result.append(domain_details(row, (count, allocated, largest, aliases.get(name, 0)), tags.get(name, [])))
+        result.append(domain_details(row, (count, allocated, largest, aliases.get(name, 0)), tags.get(name, []),
+                                     admins=", ".join(admins.get(name, [])) or "-"))
     return result
 
 
@@ -436,6 +455,7 @@ def delete_domains(call, conn, items):
             continue
         conn.execute("DELETE FROM alias WHERE domain = ?", (name,))
         conn.execute("DELETE FROM domain WHERE domain = ?", (name,))
+        forget_domain_admins(conn, name)
         call.say("success", log, ["domain_removed", name])
 
 

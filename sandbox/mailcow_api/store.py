@@ -10,6 +10,8 @@ import queue
 import sqlite3
 import threading
 
+from . import accounts
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domain (
     domain TEXT PRIMARY KEY,
@@ -85,7 +87,7 @@ CREATE TABLE IF NOT EXISTS dkim (
 );
 """
 
-TABLES = ("alias_goto", "alias", "mailbox_tag", "mailbox", "domain_tag", "domain", "dkim")
+TABLES = (*accounts.TABLES, "alias_goto", "alias", "mailbox_tag", "mailbox", "domain_tag", "domain", "dkim")
 
 
 class Store:
@@ -97,7 +99,7 @@ class Store:
         self._idle = queue.SimpleQueue()
         with self.connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA + accounts.SCHEMA)
 
     def _open(self):
         conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)

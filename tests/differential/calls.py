@@ -175,6 +175,75 @@ def delete_dkim(rng):
     return Call("POST", "delete/dkim", [domain_name(rng)])
 
 
+# App passwords and domain administrators (sandbox/mailcow_api/ACCOUNTS.md). Their domains stay within
+# spellings the emulator follows (no IDN: the real code looks an IDN domain up by its punycode but
+# stores the spelling sent).
+ADMIN_DOMAINS = DOMAINS + ["FZ-A.test", "fz-c.test"]
+APP_NAMES = ["phone", "phone", "tablet", " spaced ", "<b>x</b>", "", 7]
+APP_PROTOCOLS = [["imap_access", "smtp_access"], ["dav_access"], ["imap"], "eas_access", []]
+ADMIN_NAMES = ["fzadmin", "fzadmin", "FzAdmin ", "fz.admin-1", "x+y", "info@fz-a.test", "admin", ""]
+
+
+def password_pair(rng, first, second):
+    password = pick(rng, PASSWORDS)
+    return {first: password, second: password if rng.random() < 0.85 else "Other-Passw0rd"}
+
+
+def add_app_passwd(rng):
+    body = {"username": address(rng), "app_name": pick(rng, APP_NAMES), "protocols": pick(rng, APP_PROTOCOLS),
+            **password_pair(rng, "app_passwd", "app_passwd2")}
+    if rng.random() < 0.8:
+        body["active"] = pick(rng, [1, 1, 0, "1"])
+    return Call("POST", "add/app-passwd", body)
+
+
+def app_passwd_ids(rng):
+    return [str(rng.randint(1, 6)) for dummy in range(rng.randint(1, 2))]
+
+
+def edit_app_passwd(rng):
+    attr = {}
+    if rng.random() < 0.85:
+        attr["username"] = address(rng)
+    if rng.random() < 0.5:
+        attr["protocols"] = pick(rng, APP_PROTOCOLS)
+    if rng.random() < 0.3:
+        attr["active"] = pick(rng, [0, 1])
+    if rng.random() < 0.3:
+        attr.update(password_pair(rng, "app_passwd", "app_passwd2"))
+    return Call("POST", "edit/app-passwd", {"items": app_passwd_ids(rng), "attr": attr})
+
+
+def delete_app_passwd(rng):
+    return Call("POST", "delete/app-passwd", app_passwd_ids(rng))
+
+
+def admin_domains(rng):
+    return pick(rng, [[pick(rng, ADMIN_DOMAINS)], list(DOMAINS), [], pick(rng, DOMAINS)])
+
+
+def add_domain_admin(rng):
+    body = {"username": pick(rng, ADMIN_NAMES), "domains": admin_domains(rng), **password_pair(rng, "password", "password2")}
+    if rng.random() < 0.8:
+        body["active"] = pick(rng, [1, 1, 0])
+    return Call("POST", "add/domain-admin", body)
+
+
+def edit_domain_admin(rng):
+    attr = {}
+    if rng.random() < 0.5:
+        attr["domains"] = admin_domains(rng)
+    if rng.random() < 0.4:
+        attr["active"] = pick(rng, [0, 1])
+    if rng.random() < 0.3:
+        attr.update(password_pair(rng, "password", "password2"))
+    return Call("POST", "edit/domain-admin", {"items": [pick(rng, ADMIN_NAMES[:4])], "attr": attr})
+
+
+def delete_domain_admin(rng):
+    return Call("POST", "delete/domain-admin", [pick(rng, ADMIN_NAMES[:4])])
+
+
 def get_one(rng):
     kind = pick(rng, ["domain", "mailbox", "alias", "dkim"])
     key = {"domain": domain_name, "dkim": domain_name, "mailbox": address, "alias": alias_key}[kind](rng)
@@ -202,11 +271,15 @@ GENERATORS = {
     "add/mailbox": (8, add_mailbox), "edit/mailbox": (5, edit_mailbox), "delete/mailbox": (3, delete_mailbox),
     "add/alias": (8, add_alias), "edit/alias": (5, edit_alias), "delete/alias": (3, delete_alias),
     "add/dkim": (3, add_dkim), "delete/dkim": (2, delete_dkim), "get": (4, get_one), "odd": (2, odd_request),
+    "add/app-passwd": (4, add_app_passwd), "edit/app-passwd": (3, edit_app_passwd),
+    "delete/app-passwd": (2, delete_app_passwd), "add/domain-admin": (3, add_domain_admin),
+    "edit/domain-admin": (2, edit_domain_admin), "delete/domain-admin": (2, delete_domain_admin),
 }
 
 # Listings that make up "the full state", read after every write.
 STATE_READS = ["get/domain/all", "get/mailbox/all", "get/alias/all",
-               *[f"get/dkim/{name}" for name in DOMAINS + ["FZ-A.test", "fz-c.test", "xn--bcher-kva.test"]]]
+               *[f"get/dkim/{name}" for name in DOMAINS + ["FZ-A.test", "fz-c.test", "xn--bcher-kva.test"]],
+               "get/domain-admin/all", *[f"get/app-passwd/all/{local}@{DOMAINS[0]}" for local in ("info", "desk")]]
 
 
 def sequence(seed, length=60):

@@ -32,6 +32,8 @@ PLAYBOOKS = {
     "alias_lifecycle": "mailcow_alias/lifecycle.yml",
     "alias_failures": "mailcow_alias/failures.yml",
     "dkim_lifecycle": "mailcow_dkim/lifecycle.yml",
+    "app_password_lifecycle": "mailcow_app_password/lifecycle.yml",
+    "domain_admin_lifecycle": "mailcow_domain_admin/lifecycle.yml",
     "info_listings": "mailcow_info/listings.yml",
     "read_cost": "mailcow_info/read_cost.yml",
 }
@@ -67,6 +69,8 @@ def mailcow_test_passwords():
     return {
         "mailcow_test_password": "It1-" + secrets.token_urlsafe(24),
         "mailcow_test_new_password": "It2-" + secrets.token_urlsafe(24),
+        "mailcow_test_app_password": "It3-" + secrets.token_urlsafe(24),
+        "mailcow_test_admin_password": "It4-" + secrets.token_urlsafe(24),
     }
 
 
@@ -174,6 +178,14 @@ def test_alias_bad_input_and_mailcow_refusals_fail_clearly_and_change_nothing(ru
 
 def test_dkim_lifecycle_replaces_a_key_only_with_force_and_returns_the_dns_record(run_scenario, mailcow_api):
     assert_passed(run_scenario("dkim_lifecycle"), mailcow_api)
+
+
+def test_app_password_lifecycle_by_name_with_explicit_protocols_and_duplicates_refused(run_scenario, mailcow_api):
+    assert_passed(run_scenario("app_password_lifecycle"), mailcow_api)
+
+
+def test_domain_admin_lifecycle_with_its_name_rule_and_domain_set(run_scenario, mailcow_api):
+    assert_passed(run_scenario("domain_admin_lifecycle"), mailcow_api)
 
 
 def test_info_modules_list_the_shapes_the_modules_return(run_scenario, mailcow_api):

@@ -19,8 +19,10 @@ from ansible_collections.securenexus.provisioning.plugins.modules import (
     erpnext_site,
     mailcow_alias,
     mailcow_alias_info,
+    mailcow_app_password,
     mailcow_dkim,
     mailcow_domain,
+    mailcow_domain_admin,
     mailcow_domain_info,
     mailcow_mailbox,
     mailcow_mailbox_info,
@@ -66,6 +68,12 @@ MODULES = {
     "mailcow_alias": (mailcow_alias.main, {"address": "s@acme.org", "goto": ["x@acme.org"]},
                       list(mailcow_alias.ARGUMENT_SPEC)),
     "mailcow_dkim": (mailcow_dkim.main, {"domain": "acme.org"}, list(mailcow_dkim.ARGUMENT_SPEC)),
+    "mailcow_app_password": (mailcow_app_password.main, {"mailbox": "x@acme.org", "name": "phone",
+                                                         "protocols": ["imap"], "password": "Passw0rd-Passw0rd"},
+                             list(mailcow_app_password.ARGUMENT_SPEC)),
+    "mailcow_domain_admin": (mailcow_domain_admin.main, {"username": "acme-admin", "domains": ["acme.org"],
+                                                         "password": "Passw0rd-Passw0rd"},
+                             list(mailcow_domain_admin.ARGUMENT_SPEC)),
     "mailcow_domain_info": (mailcow_domain_info.main, {}, ["domain"]),
     "mailcow_mailbox_info": (mailcow_mailbox_info.main, {}, ["domain", "address"]),
     "mailcow_alias_info": (mailcow_alias_info.main, {}, ["domain", "address"]),
@@ -83,15 +91,18 @@ class AnyMailcow:
         return FakeResponse(reply({}) if method == "GET" else reply([{"type": "success", "msg": "ok"}]))
 
 
-def identity_is_valid(element):
+def identity_is_valid(element, category):
+    if category == "domain-admin":
+        return mailcow_domain_admin.USERNAME_RE.match(element) is not None
     return element == "all" or is_domain(element) or is_address(element, allow_catch_all=True) or element.isdigit()
 
 
 def assert_requests_carry_valid_identities(fake):
     for method, url, _data in fake.calls:
         path = urlsplit(url).path.split("/api/v1/", 1)[1]
+        category = path.split("/")[1]
         elements = [unquote(e) for e in path.split("/")[2:]]
-        assert all(identity_is_valid(e) for e in elements), "%s %s" % (method, url[:200])
+        assert all(identity_is_valid(e, category) for e in elements), "%s %s" % (method, url[:200])
 
 
 def assert_failure_names_an_option(run, options):
@@ -158,7 +169,8 @@ def test_hostile_erpnext_site_options_never_escape_and_never_reach_bench_invalid
 PREFLIGHT_TARGETS = ["client_name", "client_subdomain", "client_domain", "client_mailbox", "client_mailbox_quota",
                      "client_base_domain", "client_aliases", "client_extra_aliases", "client_plan",
                      "client_plan_overrides", "client_mailcow_manage_base_domain", "client_delete_mail_data",
-                     "client_state", "client_confirm", "client_traefik_tls", "client_public_port"]
+                     "client_state", "client_confirm", "client_traefik_tls", "client_public_port",
+                     "client_app_passwords", "client_domain_admin"]
 
 
 @RELIABILITY
@@ -175,3 +187,5 @@ def test_hostile_client_variables_are_refused_or_give_valid_names(data):
     assert all(is_address(address) for address in client["alias_addresses"])
     assert is_domain(client["site_name"]) and is_domain(client["mail_domain"])
     assert erpnext_site.SITE_NAME.match(client["site_name"])
+    assert all(mailcow_app_password.NAME_RE.match(app["name"]) for app in client["app_passwords"])
+    assert client["domain_admin"] is None or mailcow_domain_admin.USERNAME_RE.match(client["domain_admin"]["username"])

@@ -278,3 +278,50 @@ def test_the_clash_step_reads_clients_outside_the_batch_and_lets_their_unset_var
     assert result["clashes"] == {"hooli": [{"client": "globex", "subdomain": True, "domain": False,
                                             "addresses": ["globex@byrne-accounts.org",
                                                           "support-globex@byrne-accounts.org"]}]}
+
+
+# ---------------------------------------------------------------------------------------------
+# App passwords and the domain administrator
+
+
+def test_app_passwords_get_sorted_protocols_and_a_secret_each_in_the_credentials_file():
+    client = valid(client_app_passwords=[{"name": "phone", "protocols": ["smtp", "imap", "smtp"]}])
+    assert client["app_passwords"] == [{"name": "phone", "protocols": ["imap", "smtp"], "secret": "app_password_phone"}]
+    assert client["secret_names"] == ["mailbox_password", "erpnext_admin_password", "erpnext_user_password",
+                                      "app_password_phone"]
+
+
+def test_a_domain_admin_of_an_own_domain_is_named_after_the_domain_and_gets_its_password():
+    client = valid(client_domain="AcmeCorp.com", client_domain_admin=True)
+    assert client["domain_admin"] == {"username": "acmecorp.com-admin", "wanted": True}
+    assert client["secret_names"][-1] == "domain_admin_password"
+
+
+def test_an_own_domain_without_a_domain_admin_still_names_it_for_its_removal_but_makes_no_secret():
+    client = valid(client_domain="acmecorp.com")
+    assert client["domain_admin"] == {"username": "acmecorp.com-admin", "wanted": False}
+    assert "domain_admin_password" not in client["secret_names"]
+
+
+def test_a_domain_admin_in_the_shared_base_domain_is_refused():
+    dummy, problems, dummy = checked(client_domain_admin=True)
+    assert problems == ["client_domain_admin needs the client's own domain (client_domain): a domain administrator of "
+                        "the shared base domain byrne-accounts.org would manage every other client's mail there"]
+
+
+@pytest.mark.parametrize("entries, fragment", [
+    ([{"name": "My Phone", "protocols": ["imap"]}], "entry 1: name 'My Phone' must be lower-case"),
+    ([{"name": "phone", "protocols": []}], "entry 1 (phone): protocols must be a non-empty list"),
+    ([{"name": "phone", "protocols": ["imap_access"]}], "entry 1 (phone): protocols must be a non-empty list"),
+    ([{"name": "phone", "protocols": ["imap"], "password": "x"}], "entry 1 (phone) has unknown keys: password"),
+    ([{"name": "phone", "protocols": ["imap"]}, {"name": "phone", "protocols": ["smtp"]}],
+     "client_app_passwords names appear more than once: phone"),
+])
+def test_bad_app_password_entries_are_refused_naming_the_entry(entries, fragment):
+    dummy, problems, dummy = checked(client_app_passwords=entries)
+    assert len(problems) == 1 and fragment in problems[0], problems
+
+
+def test_app_password_entries_of_the_wrong_shape_are_refused_not_crashed_on():
+    dummy, problems, dummy = checked(client_app_passwords=[{"name": ["x"], "protocols": [["imap"]], 3: 1}])
+    assert len(problems) == 3, problems
