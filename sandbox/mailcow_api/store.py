@@ -77,6 +77,25 @@ CREATE TABLE IF NOT EXISTS alias_goto (
     PRIMARY KEY (alias_id, goto)
 );
 CREATE INDEX IF NOT EXISTS alias_goto_target ON alias_goto(goto);
+-- Mailcow's app_passwd table (columns as in 2026-07a's MariaDB schema): the auth endpoint honours
+-- every active row of an active mailbox, per protocol flag.
+CREATE TABLE IF NOT EXISTS app_passwd (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    mailbox TEXT NOT NULL COLLATE NOCASE REFERENCES mailbox(username) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    password TEXT NOT NULL,
+    created TEXT NOT NULL,
+    modified TEXT,
+    imap_access INTEGER NOT NULL DEFAULT 1,
+    smtp_access INTEGER NOT NULL DEFAULT 1,
+    dav_access INTEGER NOT NULL DEFAULT 1,
+    eas_access INTEGER NOT NULL DEFAULT 1,
+    pop3_access INTEGER NOT NULL DEFAULT 1,
+    sieve_access INTEGER NOT NULL DEFAULT 1,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS app_passwd_mailbox ON app_passwd(mailbox);
 CREATE TABLE IF NOT EXISTS dkim (
     domain TEXT PRIMARY KEY,
     selector TEXT NOT NULL,
@@ -85,7 +104,7 @@ CREATE TABLE IF NOT EXISTS dkim (
 );
 """
 
-TABLES = ("alias_goto", "alias", "mailbox_tag", "mailbox", "domain_tag", "domain", "dkim")
+TABLES = ("app_passwd", "alias_goto", "alias", "mailbox_tag", "mailbox", "domain_tag", "domain", "dkim")
 
 
 class Store:
