@@ -18,7 +18,7 @@ description:
     of the collection for allow-listing the controller.
   - A login only reads, so the module logs in in check mode too. A password the server refuses fails the task,
     except in check mode, where it is reported as a change (the stored password no longer matches the
-    mailbox: drift) with a diff from V(refused) to V(ok). A server that cannot be reached, or whose TLS
+    mailbox, that is drift) with a diff from V(refused) to V(ok). A server that cannot be reached, or whose TLS
     certificate does not verify, fails the task in both modes.
   - The password never appears in results, messages or errors; the server's own answer does.
 author:
@@ -48,7 +48,7 @@ options:
   security:
     description:
       - V(tls) connects with TLS from the start (IMAPS), V(starttls) upgrades a plain connection before logging in.
-      - V(none) logs in without TLS: for a server on the local host only (the sandbox); the module warns for any
+      - V(none) logs in without TLS, for a server on the local host only (the sandbox); the module warns for any
         other host, since the password then crosses the network in clear text.
     type: str
     choices: [tls, starttls, none]
