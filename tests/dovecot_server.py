@@ -55,4 +55,3 @@ def start_dovecot(emulator_url):
             pytest.fail("dovecot did not start:\n" + log.read_text(errors="replace"))
         time.sleep(0.05)
     return server
-

@@ -59,8 +59,8 @@ def test_a_new_mailbox_password_is_stored_as_blf_crypt_like_mailcow(emulator):
 
 
 def test_a_password_that_names_a_scheme_is_stored_as_given(emulator):
-    emulator.api("edit/mailbox", {"items": [USER], "attr": {"password": "{PLAIN}Given-Passw0rd",
-                                                             "password2": "{PLAIN}Given-Passw0rd"}})
+    given = "{PLAIN}Given-Passw0rd"
+    emulator.api("edit/mailbox", {"items": [USER], "attr": {"password": given, "password2": given}})
     assert emulator.stored_hash() == "{PLAIN}Given-Passw0rd"
     assert emulator.login(password="Given-Passw0rd") == (200, {"success": True})
 

@@ -150,8 +150,8 @@ def test_starttls_on_a_server_without_it_fails_before_the_password_is_sent(stack
 def test_a_password_changed_behind_our_back_is_refused_at_once(stack):
     # Dovecot's auth cache is off in the sandbox: the next login sees the new password.
     assert run(login(stack)).result["login"] == "ok"
-    stack.api("edit/mailbox", {"items": [ADDRESS], "attr": {"password": "Changed-Passw0rd-9",
-                                                             "password2": "Changed-Passw0rd-9"}})
+    changed = "Changed-Passw0rd-9"
+    stack.api("edit/mailbox", {"items": [ADDRESS], "attr": {"password": changed, "password2": changed}})
     try:
         assert run(login(stack), check_mode=True).result["login"] == "refused"
     finally:
