@@ -45,6 +45,7 @@ def test_up_serves_imap_logins_checked_by_the_stacks_emulator():
         assert ctl("status", "imap", env=env).returncode == 0
     finally:
         stopped = ctl("down", "imap", "mailcow", env=env)
+        status = ctl("status", "imap", env=env)
+        shutil.rmtree(state)
     assert stopped.returncode == 0 and "imap stopped" in stopped.stdout
-    assert ctl("status", "imap", env=env).returncode == 1
-    shutil.rmtree(state)
+    assert status.returncode == 1
