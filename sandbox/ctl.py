@@ -1,4 +1,4 @@
-"""Start and stop the sandbox services (Mailcow emulator, bench frontend, Traefik, BIND 9).
+"""Start and stop the sandbox services (Mailcow emulator, bench frontend, Traefik, BIND 9, Dovecot).
 
 `python -m sandbox.ctl up|down|status` from the repository root. Idempotent: a service whose
 process is alive and whose health URL answers is left alone. State, logs and pid files live under
@@ -13,10 +13,13 @@ set; the sandbox inventory reads the same ones, so a playbook run with them targ
     SANDBOX_TRAEFIK_WEB_PORT   Traefik's web entry point (28081)
     SANDBOX_TRAEFIK_API_PORT   Traefik's API and ping (28082)
     SANDBOX_DNS_PORT           BIND 9's named, UDP and TCP, serving the clients' own zones (28053)
+    SANDBOX_IMAP_PORT          Dovecot's IMAP, logins checked by the emulator as Mailcow's Dovecot does (28143)
 
 named comes from Debian's bind9 package: `up` installs it when missing (tools/ensure-bind9.sh, which
 needs root or passwordless sudo and keeps the package's own daemon off port 53). Without root, have
 `apt-get install bind9 bind9-dnsutils` run once by root; the sandbox's named then runs as you.
+Dovecot likewise comes from Debian's packages (tools/ensure-dovecot.sh; without root, see
+sandbox/dovecot.py's INSTALL_HINT).
 
 The inventory also reads SANDBOX_CREDENTIALS_DIR, where the clients' credentials files go
 (credentials/): the stacks' mailbox passwords differ.
@@ -37,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from sandbox import named
+from sandbox import dovecot, named
 
 ROOT = Path(__file__).resolve().parent.parent
 # An empty variable counts as unset, as `default(..., true)` does in the sandbox inventory.
@@ -63,6 +66,9 @@ TRAEFIK_API = _listen("SANDBOX_TRAEFIK_API_PORT", 28082)
 DNS_LISTEN = _listen("SANDBOX_DNS_PORT", 28053)
 DNS_PORT = int(DNS_LISTEN.rsplit(":", 1)[1])
 DNS_DIR = STATE / "dns"
+IMAP_LISTEN = _listen("SANDBOX_IMAP_PORT", 28143)
+IMAP_PORT = int(IMAP_LISTEN.rsplit(":", 1)[1])
+IMAP_DIR = STATE / "dovecot"
 INVENTORY_HOSTS = ROOT / "inventories" / "sandbox" / "hosts.yml"
 BENCH_DIR = STATE / "bench"
 TRAEFIK_DYNAMIC = STATE / "traefik" / "dynamic"
@@ -85,15 +91,22 @@ def sandbox_zones():
     return sorted({host["client_domain"] for host in clients.values() if host and host.get("client_domain")})
 
 
-def named_binary():
+def _installed(find, script, hint):
+    """find()'s binary; when it is missing, install it first from Debian's packages, as .ci/run does for its tools."""
     try:
-        return named.named_binary()
+        return find()
     except FileNotFoundError:
-        # As .ci/run does for its tools: install from Debian's packages when missing.
-        if subprocess.run(["bash", str(ROOT / "tools" / "ensure-bind9.sh")], stdin=subprocess.DEVNULL,
-                          check=False).returncode != 0:
-            raise SystemExit(f"sandbox: {named.INSTALL_HINT}")
-        return named.named_binary()
+        if subprocess.run(["bash", str(ROOT / "tools" / script)], stdin=subprocess.DEVNULL, check=False).returncode != 0:
+            raise SystemExit(f"sandbox: {hint}")
+        return find()
+
+
+def named_binary():
+    return _installed(named.named_binary, "ensure-bind9.sh", named.INSTALL_HINT)
+
+
+def dovecot_binary():
+    return _installed(dovecot.dovecot_binary, "ensure-dovecot.sh", dovecot.INSTALL_HINT)
 
 
 def services():
@@ -128,6 +141,12 @@ def services():
             "listen": [DNS_LISTEN],
             "health": f"dns://{DNS_LISTEN} (SOA of {', '.join(sandbox_zones())})",
             "check": lambda: all(named.answers(DNS_PORT, zone) for zone in sandbox_zones()),
+        },
+        "imap": {
+            "argv": [dovecot_binary, *dovecot.FLAGS, str(IMAP_DIR / "dovecot.conf")],
+            "listen": [IMAP_LISTEN],
+            "health": f"imap://{IMAP_LISTEN} (greeting)",
+            "check": lambda: dovecot.answers(IMAP_PORT),
         },
     }
 
@@ -187,6 +206,7 @@ def prepare():
 
     bench_standin.init_bench(BENCH_DIR)
     named.write_config(DNS_DIR, DNS_PORT, sandbox_zones(), named.SANDBOX_TSIG_SECRET)
+    dovecot.write_config(IMAP_DIR, IMAP_PORT, f"http://{MAILCOW_LISTEN}/mailcowauth.php")
 
 
 def _port_taken(listen):
@@ -263,9 +283,9 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("services", nargs="*", metavar="SERVICE",
-                        help="mailcow, frontend, traefik, dns (default: all)")
+                        help="mailcow, frontend, traefik, dns, imap (default: all)")
     args = parser.parse_args(argv)
-    known = ["mailcow", "frontend", "traefik", "dns"]
+    known = ["mailcow", "frontend", "traefik", "dns", "imap"]
     unknown = sorted(set(args.services) - set(known))
     if unknown:
         parser.error(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(known)}")

@@ -87,6 +87,18 @@ class EmulatorControl:
     def verify(self, username, password):
         return self.check_password(username, password)["valid"]
 
+    def login(self, username, password, service):
+        """The emulator's mailcowauth.php verdict, as Dovecot asks it (True: accepted)."""
+        body = json.dumps({"username": username, "password": password, "real_rip": "127.0.0.1", "service": service})
+        request = urllib.request.Request(self.base_url + "/mailcowauth.php", data=body.encode(), method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read())["success"] is True
+        except urllib.error.HTTPError as error:
+            if error.code != 401:
+                raise
+            return False
+
     def wipe(self):
         self._call("DELETE", "state")
 

@@ -161,6 +161,13 @@ class RealControl:
     def verify(self, username, password):
         return self.check_password(username, password)["valid"]
 
+    def login(self, username, password, service):
+        """mailcowauth.php's verdict (True: accepted), from the real PHP functions (tests/real_mailcow_login.php)."""
+        done = subprocess.run(["php", str(ROOT / "tests" / "real_mailcow_login.php"), str(self.root / "web" / "inc")],
+                              input=json.dumps({"username": username, "password": password, "service": service}),
+                              env={**os.environ, **self._settings()}, capture_output=True, text=True, check=True)
+        return done.stdout == "accepted"
+
     def wipe(self):
         subprocess.run(["bash", str(RESET)], check=True, capture_output=True)
 

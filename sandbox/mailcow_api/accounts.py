@@ -23,7 +23,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS app_passwd (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
-    mailbox TEXT NOT NULL REFERENCES mailbox(username) ON DELETE CASCADE,
+    mailbox TEXT NOT NULL COLLATE NOCASE REFERENCES mailbox(username) ON DELETE CASCADE,
     domain TEXT NOT NULL,
     password TEXT NOT NULL,
     created TEXT NOT NULL,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, request
 
-from . import accounts, control, objects, php
+from . import accounts, auth, control, objects, php
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 MISSING = object()
@@ -243,7 +243,8 @@ class MailcowApi:
 
 
 def create_app(store, keys, dkim_generator=objects.generate_rsa):
-    """The WSGI application: the Mailcow API under /api/v1 and the control endpoints under /_sandbox."""
+    """The WSGI application: the Mailcow API under /api/v1, Dovecot's passdb endpoint /mailcowauth.php
+    (sandbox.mailcow_api.auth) and the control endpoints under /_sandbox."""
     app = Flask("sandbox.mailcow_api")
     app.json.sort_keys = False
     api = MailcowApi(store, keys, dkim_generator)
@@ -254,6 +255,18 @@ def create_app(store, keys, dkim_generator=objects.generate_rsa):
     @app.route("/api/v1/<path:query>", methods=METHODS, provide_automatic_options=False)
     def mailcow(query):
         return sandbox.around_api(query, lambda: api.handle(query))
+
+    @app.route("/mailcowauth.php", methods=["POST"], provide_automatic_options=False)
+    def mailcowauth():
+        sandbox.count_login()
+        # trim(php://input) and json_decode($post, true) when it is not empty; the Content-Type is not looked at.
+        raw = request.get_data(as_text=True).strip()
+        try:
+            body = php.decode(raw) if raw else None
+        except ValueError:
+            body = None
+        status, answer = auth.answer(store, body)
+        return json_reply(answer), status
 
     control.register(app, sandbox)
     return control.DroppingMiddleware(app)

@@ -8,11 +8,12 @@ failing check decides the reply. Quotas are MiB on input and in messages, bytes 
 import base64
 import datetime
 import hashlib
+import hmac
 import json
-import os
 import re
 import subprocess
 
+import bcrypt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -88,17 +89,47 @@ def valid_domain_name(name):
     return bool(name) and bool(_DOMAIN.fullmatch(name)) and len(name) <= 253 and bool(_DOMAIN_LABELS.fullmatch(name))
 
 
+# hash_password() keeps a password that already names a scheme as it is (pre-hashed passwords).
+_PREHASHED = re.compile(r"\{(ARGON2I|ARGON2ID|BLF-CRYPT|CLEAR|CLEARTEXT|CRYPT|DES-CRYPT|LDAP-MD5|MD5|MD5-CRYPT|PBKDF2|PLAIN"
+                        r"|PLAIN-MD4|PLAIN-MD5|PLAIN-TRUNC|SHA|SHA1|SHA256|SHA256-CRYPT|SHA512|SHA512-CRYPT|SMD5|SSHA|SSHA256"
+                        r"|SSHA512)\}", re.I)
+_SCHEME = re.compile(r"\{(.+)\}(.+)", re.I | re.S)
+_SALTED = {"SSHA": ("sha1", 20), "SSHA256": ("sha256", 32), "SSHA512": ("sha512", 64)}
+# PHP's password_hash(PASSWORD_BCRYPT) writes $2y$ at cost 10; $2y$ and bcrypt's $2b$ are the same algorithm.
+BCRYPT_COST = 10
+
+
 def hash_password(password):
-    """Mailcow's default scheme, {SSHA256}: salted, never the plain text."""
-    salt = os.urandom(8)
-    digest = hashlib.sha256(password.encode() + salt).digest()
-    return "{SSHA256}" + base64.b64encode(digest + salt).decode()
+    """Mailcow's hash_password() with its default MAILCOW_PASS_SCHEME, BLF-CRYPT (what the real
+    `mailbox` table holds after add/mailbox: `{BLF-CRYPT}$2y$10$...`)."""
+    if _PREHASHED.match(password):
+        return password
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
+    return "{BLF-CRYPT}$2y$" + hashed[len("$2b$"):]
 
 
-def check_password(password, stored):
-    raw = base64.b64decode(stored.removeprefix("{SSHA256}"))
-    digest, salt = raw[:32], raw[32:]
-    return hashlib.sha256(password.encode() + salt).digest() == digest
+def verify_hash(stored, password):
+    """Mailcow's verify_hash() for the schemes a mailbox of the emulator can hold: BLF-CRYPT (and the
+    other crypt(3) names, of which only bcrypt hashes can occur here), the salted SHA family (the
+    emulator's scheme before it followed Mailcow's default: older sandbox states keep it) and the
+    clear-text names a pre-hashed password may carry. Any other scheme does not verify."""
+    match = _SCHEME.match(stored)
+    if not match:
+        return False
+    scheme, hashed = match.group(1).upper(), match.group(2)
+    if scheme in ("BLF-CRYPT", "CRYPT", "ARGON2I", "ARGON2ID", "DES-CRYPT", "MD5-CRYPT", "MD5", "SHA256-CRYPT",
+                  "SHA512-CRYPT"):
+        try:
+            return bcrypt.checkpw(password.encode(), hashed.encode())
+        except ValueError:
+            return False
+    if scheme in ("CLEAR", "CLEARTEXT", "PLAIN"):
+        return password == hashed
+    if scheme in _SALTED:
+        algorithm, size = _SALTED[scheme]
+        raw = base64.b64decode(hashed)
+        return hmac.compare_digest(hashlib.new(algorithm, password.encode() + raw[size:]).digest(), raw[:size])
+    return False
 
 
 def masked(data):

@@ -149,6 +149,7 @@ def site_backend():
 import os  # noqa: E402  (the role's section of this shared file keeps its imports together)
 
 from tests.conftest import ROOT, PlaybookRun, start_emulator, stop_emulator, wait_for_http  # noqa: E402
+from tests.dovecot_server import start_dovecot  # noqa: E402
 
 ROLE_VAULT_PASSWORD = "role-tests-vault-password-0123456789"
 
@@ -164,6 +165,8 @@ class ClientStack:
     credentials_dir: Path
     env: dict = field(repr=False)
     processes: list = field(default_factory=list, repr=False)
+    # Debian's Dovecot asking this stack's emulator about logins (the role's login proof).
+    imap: object = field(default=None, repr=False)
 
     def playbook_args(self, playbook, *options, extra_vars=None, check=False, diff=False, verbosity=0):
         args = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / playbook),
@@ -220,7 +223,7 @@ def _role_collections_path(root):
 
 
 def write_client_inventory(stack_root, clients, mailcow_url, mailcow_key, traefik, frontend_url, bench_dir,
-                           credentials_dir):
+                           credentials_dir, imap_port):
     """An inventory shaped like inventories/sandbox, pointing at this stack's services."""
     from ansible.parsing.vault import VaultLib, VaultSecret
     from sandbox.bench_standin import SANDBOX_DB_ROOT_PASSWORD
@@ -255,6 +258,9 @@ def write_client_inventory(stack_root, clients, mailcow_url, mailcow_key, traefi
         "client_traefik_service_urls": [frontend_url],
         "client_public_scheme": "http",
         "client_public_port": traefik.web_port,
+        "client_imap_host": "127.0.0.1",
+        "client_imap_port": imap_port,
+        "client_imap_security": "none",
     }))
     return inventory
 
@@ -272,6 +278,7 @@ def start_client_stack(root, clients=None):
     root = Path(root)
     processes = []
     mailcow = start_emulator(root / "mailcow.sqlite")
+    imap = start_dovecot(mailcow.url)
     traefik = start_traefik(root / "traefik")
     bench_dir = root / "bench"
     init_bench(bench_dir)
@@ -285,7 +292,7 @@ def start_client_stack(root, clients=None):
     wait_for_http(frontend_url + "/api/method/ping", {"Host": "stack-health.invalid"})
     credentials_dir = root / "credentials"
     inventory = write_client_inventory(root, clients or ROLE_CLIENTS, mailcow.url, mailcow.api_key, traefik,
-                                       frontend_url, bench_dir, credentials_dir)
+                                       frontend_url, bench_dir, credentials_dir, imap.port)
     password_file = root / "vault-password.txt"
     password_file.write_text(ROLE_VAULT_PASSWORD)
     env = dict(os.environ)
@@ -300,7 +307,8 @@ def start_client_stack(root, clients=None):
     })
     for name in ("MAILCOW_API_URL", "MAILCOW_API_KEY"):
         env.pop(name, None)
-    return ClientStack(root, mailcow, traefik, frontend_url, bench_dir, inventory, credentials_dir, env, processes)
+    return ClientStack(root, mailcow, traefik, frontend_url, bench_dir, inventory, credentials_dir, env, processes,
+                       imap)
 
 
 def stop_client_stack(stack):
@@ -308,6 +316,7 @@ def stop_client_stack(stack):
         process.terminate()
         process.wait(timeout=10)
     stop_traefik(stack.traefik)
+    stack.imap.stop()
     stop_emulator(stack.mailcow)
 
 
