@@ -198,15 +198,18 @@ def render_traefik_static():
     temporary.replace(TRAEFIK_STATIC)
 
 
-def prepare():
-    """Create the directories the services expect, as a real install would have them."""
+def prepare(names):
+    """Create the directories the services named expect, as a real install would have them."""
     TRAEFIK_DYNAMIC.mkdir(parents=True, exist_ok=True)
     render_traefik_static()
     from sandbox import bench_standin  # the stand-in owns the layout of its bench directory
 
     bench_standin.init_bench(BENCH_DIR)
     named.write_config(DNS_DIR, DNS_PORT, sandbox_zones(), named.SANDBOX_TSIG_SECRET)
-    dovecot.write_config(IMAP_DIR, IMAP_PORT, f"http://{MAILCOW_LISTEN}/mailcowauth.php")
+    # Only for Dovecot itself: its unprivileged processes need a path they can enter, which a private state
+    # directory of a stack without IMAP need not have.
+    if "imap" in names:
+        dovecot.write_config(IMAP_DIR, IMAP_PORT, f"http://{MAILCOW_LISTEN}/mailcowauth.php")
 
 
 def _port_taken(listen):
@@ -218,7 +221,7 @@ def _port_taken(listen):
 
 def up(names):
     STATE.mkdir(parents=True, exist_ok=True)
-    prepare()
+    prepare(names)
     table = services()
     for name in names:
         service = table[name]

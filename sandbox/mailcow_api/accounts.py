@@ -28,12 +28,12 @@ CREATE TABLE IF NOT EXISTS app_passwd (
     password TEXT NOT NULL,
     created TEXT NOT NULL,
     modified TEXT,
-    imap_access INTEGER NOT NULL,
-    smtp_access INTEGER NOT NULL,
-    dav_access INTEGER NOT NULL,
-    eas_access INTEGER NOT NULL,
-    pop3_access INTEGER NOT NULL,
-    sieve_access INTEGER NOT NULL,
+    imap_access INTEGER NOT NULL DEFAULT 1,
+    smtp_access INTEGER NOT NULL DEFAULT 1,
+    dav_access INTEGER NOT NULL DEFAULT 1,
+    eas_access INTEGER NOT NULL DEFAULT 1,
+    pop3_access INTEGER NOT NULL DEFAULT 1,
+    sieve_access INTEGER NOT NULL DEFAULT 1,
     active INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS app_passwd_mailbox ON app_passwd(mailbox COLLATE NOCASE, id);
