@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: erpnext_site_info
 short_description: Read whether a Frappe/ERPNext site exists, its setup and one of its users, through bench
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - Says whether bench knows a site and, when it does, what M(securenexus.provisioning.erpnext_setup) reads on it
     (setup wizard, company, scheduler, the user O(user)), in one bench command (C(bench --site SITE execute), the
