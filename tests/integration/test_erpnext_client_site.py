@@ -178,8 +178,8 @@ def rotate_passwords(site, admin_password, user_password):
     """What rotate_credentials runs on the site: the Administrator's and the client's user's passwords set again."""
     admin = module(site["bench"], "erpnext_site", name=SITE, admin_password=admin_password, update_password="always")
     assert admin["changed"] and not admin.get("failed"), admin
-    user = module(site["bench"], "erpnext_setup", site=SITE, user={"email": USER["email"], "password": user_password,
-                                                                  "update_password": "always", "roles": []})
+    rotated_user = {"email": USER["email"], "password": user_password, "update_password": "always", "roles": []}
+    user = module(site["bench"], "erpnext_setup", site=SITE, user=rotated_user)
     assert user["actions"] == ["set_password"] and not user.get("failed"), user
     return admin
 
