@@ -31,7 +31,7 @@ options:
     type: str
     required: true
   user:
-    description: The login (mail address) of a user whose state to return in RV(setup.user).
+    description: The login (mail address) of a user whose state to return as C(user) in RV(setup).
     type: str
   timeout:
     description: Seconds the bench command may run.
