@@ -495,6 +495,8 @@ def _setup_apply(bench, db_name, params):
                 user = setup["users"][data["email"]]
                 user.update({key: value for key, value in data.items() if key in ("full_name", "enabled")})
                 user["roles"] = sorted(set(user["roles"]) | set(data.get("roles", [])))
+            elif action == "set_password":
+                setup.setdefault("passwords", {})[data["email"]] = hash_password(data["password"])
             elif action == "scheduler":
                 setup["scheduler"] = bool(data)
             elif action == "create_pos_profile":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.securenexus.provisioning.plugins.module_utils import _frappe_geo
+from ansible_collections.securenexus.provisioning.plugins.module_utils import _frappe, _frappe_geo
 
 # The roles of a client who owns the business: the desk modules of ERPNext they run themselves
 # (selling, buying, stock, accounts, the point of sale) and managing their own staff's users.
@@ -101,6 +101,10 @@ def create_user(data):
     user.flags.no_welcome_mail = True
     user.append_roles(*data["roles"])
     user.insert(ignore_permissions=True)
+    set_password(data)
+
+
+def set_password(data):
     update_password(data["email"], data["password"])
 
 
@@ -160,13 +164,23 @@ def set_scheduler(enabled):
     toggle_scheduler(enabled)
 
 
-ACTIONS = {"wizard": run_wizard, "create_user": create_user, "update_user": update_user,
+ACTIONS = {"wizard": run_wizard, "create_user": create_user, "update_user": update_user, "set_password": set_password,
            "create_pos_profile": create_pos_profile, "add_pos_profile_users": add_pos_profile_users,
            "scheduler": set_scheduler}
 for action, data in params["actions"]:
     ACTIONS[action](data)
     frappe.db.commit()
 '''
+
+
+def state_params(company=None, user=None, pos_profile=None):
+    """STATE's parameters: the company, user and POS Profile to read, by name (None: not asked)."""
+    return {"program": "setup_state", "company": company, "user": user, "pos_profile": pos_profile}
+
+
+def read_state(runner, site, params):
+    """STATE's answer for the site (one bench command, also in check mode), or None when bench does not know it."""
+    return _frappe.read(runner, site, STATE + "\nresult = state(params)\n", params)
 
 
 def fiscal_year(month_day, today=None):

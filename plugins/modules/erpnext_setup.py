@@ -75,7 +75,7 @@ options:
   user:
     description:
       - The client's own ERPNext user, created without a welcome mail, with O(user.roles).
-      - Its password is set only when the user is created (the client may change it).
+      - Its password is set only when the user is created (the client may change it), unless O(user.update_password=always).
     type: dict
     suboptions:
       email:
@@ -88,6 +88,14 @@ options:
       password:
         description: Password, needed to create the user.
         type: str
+      update_password:
+        description:
+          - V(on_create) sets O(user.password) only when the user is created.
+          - V(always) sets O(user.password) on an existing user too, so the task always reports a change; the diff
+            shows C(password) as V((changed\)) under C(user), never the value. This is how the password is rotated.
+        type: str
+        choices: [on_create, always]
+        default: on_create
       roles:
         description:
           - Roles the user must have; roles it has beyond these are left alone.
@@ -156,6 +164,14 @@ EXAMPLES = r"""
     pos_profile:
       name: ACME GmbH POS
 
+- name: Give the client's user a new password (a rotation)
+  securenexus.provisioning.erpnext_setup:
+    site: acme.erp.example.org
+    user:
+      email: anna@acme.example.org
+      password: "{{ new_user_password }}"
+      update_password: always
+
 - name: Deprovision - disable the client's user
   securenexus.provisioning.erpnext_setup:
     site: acme.erp.example.org
@@ -203,6 +219,8 @@ from ansible_collections.securenexus.provisioning.plugins.module_utils import _f
 from ansible_collections.securenexus.provisioning.plugins.module_utils._bench import BENCH_ARGUMENT_SPEC, BenchError, BenchRunner, run_bench_module
 from ansible_collections.securenexus.provisioning.plugins.module_utils._frappe_geo import LANGUAGES
 
+# What the diff shows for a password that was set: frappe keeps a hash only, and the value is never shown
+PASSWORD_CHANGED = "(changed)"
 COMPANY_FIELDS = ("country", "currency", "fiscal_year_start")
 PROFILE_FIELDS = ("warehouse", "price_list", "write_off_account", "write_off_cost_center")
 # What a site that bench new-site just made answers (frappe's own defaults).
@@ -270,6 +288,9 @@ def plan(params, state):
                 change["roles"] = missing
             if change:
                 actions.append(("update_user", dict(change, email=user["email"])))
+            if user.get("update_password") == "always" and user["password"]:
+                # frappe keeps a hash only: nothing to compare with, so it is set whenever asked
+                actions.append(("set_password", {"email": user["email"], "password": user["password"]}))
     if params["scheduler"] is not None and state["scheduler"] != params["scheduler"]:
         # the wizard turns the scheduler on itself; say so rather than count on it
         if not (params["scheduler"] and any(name == "wizard" for name, _data in actions)):
@@ -353,6 +374,7 @@ ARGUMENT_SPEC = dict(
         email=dict(type="str", required=True),
         full_name=dict(type="str"),
         password=dict(type="str", no_log=True),
+        update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
         roles=dict(type="list", elements="str"),
     )),
     scheduler=dict(type="bool"),
@@ -376,10 +398,10 @@ def execute(params, check_mode, diff, run_command):
     user = params["user"] or {}
     runner = BenchRunner(run_command, params["bench_command"], params["bench_path"], params["timeout"],
                          secrets=[user.get("password")], check_mode=check_mode)
-    program_params = {"program": "setup_state", "company": (params["company"] or {}).get("name"),
-                      "user": user.get("email"), "pos_profile": (params["pos_profile"] or {}).get("name")}
+    program_params = setup.state_params(company=(params["company"] or {}).get("name"), user=user.get("email"),
+                                        pos_profile=(params["pos_profile"] or {}).get("name"))
     try:
-        before = _frappe.read(runner, params["site"], setup.STATE + "\nresult = state(params)\n", program_params)
+        before = setup.read_state(runner, params["site"], program_params)
         if before is None and params["state"] == "absent":
             # An archived or never-made site has no user left to disable: a deprovisioning re-run is a no-op.
             return dict(changed=False, setup={}, actions=[], company_differences={}, pos_profile_differences={},
@@ -408,6 +430,8 @@ def execute(params, check_mode, diff, run_command):
     if diff:
         # A site erpnext_site has still to make is set up from nothing: the diff shows a creation.
         output["diff"] = dict(before=before if site_exists else {}, after=after)
+        if any(name == "set_password" for name, _data in actions):
+            output["diff"]["after"] = dict(after, user=dict(after["user"], password=PASSWORD_CHANGED))
     return output
 
 

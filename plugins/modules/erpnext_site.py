@@ -56,8 +56,17 @@ options:
     default: false
   admin_password:
     description:
-      - Password of the site's Administrator user. Needed only when the site is created; never changed afterwards.
+      - Password of the site's Administrator user. Needed when the site is created, and with O(update_password=always).
     type: str
+  update_password:
+    description:
+      - V(on_create) sets O(admin_password) only when the site is created (frappe keeps no readable password to compare).
+      - V(always) sets O(admin_password) on an existing site too (C(bench --site NAME set-admin-password), the password
+        on standard input), so the task always reports a change; the diff shows C(admin_password) as V((changed\)),
+        never the value. This is how the password is rotated.
+    type: str
+    choices: [on_create, always]
+    default: on_create
   db_root_username:
     description:
       - Database (MariaDB) user with the right to create and drop databases and users.
@@ -160,6 +169,12 @@ EXAMPLES = r"""
     db_root_password: "{{ vault_mariadb_root_password }}"
     bench_command: [docker, compose, -f, /srv/erpnext/compose.yml, exec, -T, backend, bench]
 
+- name: Give the Administrator of an existing site a new password (a rotation)
+  securenexus.provisioning.erpnext_site:
+    name: acme.erp.example.org
+    admin_password: "{{ new_admin_password }}"
+    update_password: always
+
 - name: Archive the site (bench takes a backup, then moves it to archived/sites)
   securenexus.provisioning.erpnext_site:
     name: acme.erp.example.org
@@ -234,6 +249,8 @@ APP_LINE = re.compile(r"^([a-z_][a-z0-9_]*)(?:\s+(\S+)(?:\s+(\S+))?)?$")
 CONVERTED_STRINGS = ("0", "1", "true", "false", "None")
 SECRET_KEY = re.compile(r"pass|secret|key|token", re.IGNORECASE)
 APP_VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+# What a diff shows for a password that was set (mailcow_mailbox shows the same)
+PASSWORD_CHANGED = "(changed)"
 
 
 # Read inside the template site: what it holds that a new client's site must not inherit, the app versions
@@ -372,6 +389,7 @@ class ErpnextSite:
         self.changed = False
         self.warnings = []
         self.template_status = "not used"
+        self.password_set = False
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -544,9 +562,10 @@ class ErpnextSite:
         self.changed = True
         self.runner.write(args, stdin=stdin)
 
-    def set_admin_password(self):
+    def set_admin_password(self, action="finish"):
         """A site made from the template holds the template's Administrator password until this ran."""
-        self.require("finish", "admin_password")
+        self.require(action, "admin_password")
+        self.password_set = True
         self.write(["--site", self.name, "set-admin-password"], stdin=[self.params["admin_password"]])
         self.runner.set_pending(self.name, False)
 
@@ -582,6 +601,8 @@ class ErpnextSite:
                 # a run that created it from the template stopped before setting its Administrator password
                 self.set_admin_password()
                 self.template_status = "completed"
+            elif self.params["update_password"] == "always":
+                self.set_admin_password("set the Administrator password of")
             config = self.read_config() if wanted_config else {}
             before["site_config"] = {key: shown_value(key, config[key]) for key in wanted_config if key in config}
         installed = [app for app, _v in apps]
@@ -607,6 +628,9 @@ class ErpnextSite:
         }
         after = {"state": "present", "apps": [app for app, _v in apps],
                  "site_config": {key: shown_value(key, value) for key, value in wanted_config.items()}}
+        if self.password_set and not created:
+            # frappe keeps a hash only: the diff can say that the password changed, never from what
+            after["admin_password"] = PASSWORD_CHANGED
         return site, before, after
 
     def absent(self):
@@ -626,6 +650,7 @@ ARGUMENT_SPEC = dict(
     apps=dict(type="list", elements="str", default=[]),
     exclusive=dict(type="bool", default=False),
     admin_password=dict(type="str", no_log=True),
+    update_password=dict(type="str", choices=["on_create", "always"], default="on_create", no_log=False),
     db_root_username=dict(type="str", default="root"),
     db_root_password=dict(type="str", no_log=True),
     **BENCH_ARGUMENT_SPEC,

@@ -159,6 +159,31 @@ def test_pos_awesome_opens_with_the_profile_for_the_clients_user(site):
     assert body["message"]["companies"] == [{"name": "Realtest GmbH"}]
 
 
+def test_rotated_passwords_log_in_the_old_ones_no_longer_and_none_reached_a_command_line(site):
+    rotated = {"Administrator": "Adm1n-rotated-" + secrets.token_urlsafe(12),
+               USER["email"]: "Cl1ent-rotated-" + secrets.token_urlsafe(12)}
+    with CommandLines() as lines:
+        admin = rotate_passwords(site, rotated["Administrator"], rotated[USER["email"]])
+    assert admin["commands"][-1] == "bench --site %s set-admin-password" % SITE
+    for login, old in (("Administrator", ADMIN_PASSWORD), (USER["email"], USER_PASSWORD)):
+        assert session(site, login, rotated[login])[0] == 200, login
+        assert session(site, login, old)[0] == 401, login
+    assert any(" set-admin-password" in line for line in lines.seen), "the sampler did not see bench run"
+    assert [line for line in lines.seen if any(secret in line for secret in rotated.values())] == []
+    # back to the first values, which the other tests log in with
+    rotate_passwords(site, ADMIN_PASSWORD, USER_PASSWORD)
+
+
+def rotate_passwords(site, admin_password, user_password):
+    """What rotate_credentials runs on the site: the Administrator's and the client's user's passwords set again."""
+    admin = module(site["bench"], "erpnext_site", name=SITE, admin_password=admin_password, update_password="always")
+    assert admin["changed"] and not admin.get("failed"), admin
+    rotated_user = {"email": USER["email"], "password": user_password, "update_password": "always", "roles": []}
+    user = module(site["bench"], "erpnext_setup", site=SITE, user=rotated_user)
+    assert user["actions"] == ["set_password"] and not user.get("failed"), user
+    return admin
+
+
 def test_deprovisioning_disables_the_clients_login(site):
     result = module(site["bench"], "erpnext_setup", site=SITE, state="absent", user={"email": USER["email"]})
     assert result["changed"] and result["setup"]["user"]["enabled"] is False

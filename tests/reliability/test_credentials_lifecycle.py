@@ -28,6 +28,9 @@ def test_a_lost_credentials_file_of_an_existing_mailbox_stops_that_client_and_ch
     assert message and str(path) in message[0], run.output[-3000:]
     assert "the mailbox acme@acmecorp.com" in message[0] and "Restore the file from your backup" in message[0]
     assert "rotate_credentials -e client=<client> -e rotate=mailbox_password" in message[0]
+    # the ERPNext site and the client's user on it hold the file's other passwords (one bench read tells)
+    assert "erpnext_admin_password is in use by the ERPNext site acme." in message[0]
+    assert "erpnext_user_password is in use by the ERPNext user acme@acmecorp.com" in message[0]
     assert not path.exists()
     assert provisioned.end_state() == before
     assert provisioned.target.control.verify("acme@acmecorp.com", password)

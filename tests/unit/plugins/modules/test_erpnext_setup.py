@@ -10,7 +10,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.securenexus.provisioning.plugins.module_utils import _erpnext_setup
-from ansible_collections.securenexus.provisioning.plugins.modules import erpnext_setup
+from ansible_collections.securenexus.provisioning.plugins.modules import erpnext_setup, erpnext_site_info
 from sandbox import bench_standin
 
 SITE = "acme.erp.example.org"
@@ -36,7 +36,7 @@ def bench(tmp_path):
     return bench_dir
 
 
-def run(bench_dir, check_mode=False, diff=False, **params):
+def run(bench_dir, check_mode=False, diff=False, module=erpnext_setup, **params):
     args = {"site": SITE, "bench_path": str(bench_dir), "bench_command": [STANDIN],
             "_ansible_check_mode": check_mode, "_ansible_diff": diff, **params}
     warnings = []
@@ -51,7 +51,7 @@ def run(bench_dir, check_mode=False, diff=False, **params):
             mock.patch.object(AnsibleModule, "fail_json", fail_json), \
             mock.patch.object(AnsibleModule, "warn", lambda module, warning: warnings.append(warning)):
         with pytest.raises(ModuleExit) as done:
-            erpnext_setup.main()
+            module.main()
     return dict(done.value.result, warnings=warnings)
 
 
@@ -166,3 +166,50 @@ def test_check_mode_on_a_site_not_made_yet_predicts_everything(tmp_path):
 def test_a_missing_site_is_an_error_outside_check_mode(tmp_path):
     result = run(bench_standin.init_bench(tmp_path / "bench"), **EVERYTHING)
     assert result["failed"] and "Site acme.erp.example.org does not exist" in result["msg"]
+
+
+# -- user.update_password: the client's password on an existing user (a rotation) --------------------
+
+ROTATED_PW = "Cl1ent-rotated-0a9b8c7d6e"
+ROTATE = {"user": {"email": USER["email"], "password": ROTATED_PW, "update_password": "always"}}
+
+
+def password_works(bench_dir, password):
+    return bench_standin.check_password(password, setup_of(bench_dir)["passwords"][USER["email"]])
+
+
+def test_update_password_always_sets_the_password_of_an_existing_user_and_shows_only_that_it_changed(bench):
+    run(bench, **EVERYTHING)
+    result = run(bench, diff=True, **ROTATE)
+    assert result["changed"] and result["actions"] == ["set_password"] and len(result["commands"]) == 2
+    assert password_works(bench, ROTATED_PW) and not password_works(bench, USER_PW)
+    assert result["diff"]["after"]["user"]["password"] == "(changed)" and "password" not in result["diff"]["before"]["user"]
+    assert ROTATED_PW not in json.dumps(result)
+
+
+def test_update_password_always_in_check_mode_reports_the_change_and_sets_nothing(bench):
+    run(bench, **EVERYTHING)
+    result = run(bench, check_mode=True, **ROTATE)
+    assert result["changed"] and result["actions"] == ["set_password"] and len(result["commands"]) == 1
+    assert password_works(bench, USER_PW)
+
+
+def test_without_update_password_an_existing_users_password_is_left_alone(bench):
+    run(bench, **EVERYTHING)
+    result = run(bench, user=dict(ROTATE["user"], update_password="on_create"))
+    assert result["changed"] is False and password_works(bench, USER_PW)
+
+
+# -- erpnext_site_info: what a lost credentials file's check and a rotation ask before anything changes --------
+
+def test_site_info_of_a_site_bench_does_not_know_says_it_does_not_exist(tmp_path):
+    result = run(bench_standin.init_bench(tmp_path / "bench"), module=erpnext_site_info, user=USER["email"])
+    assert result["exists"] is False and result["setup"] == {} and result["changed"] is False
+
+
+def test_site_info_says_the_site_exists_and_whether_the_user_has_an_account_in_one_read(bench):
+    before = run(bench, module=erpnext_site_info, user=USER["email"])
+    assert before["exists"] is True and before["setup"]["user"] is None and len(before["commands"]) == 1
+    run(bench, **EVERYTHING)
+    after = run(bench, module=erpnext_site_info, user=USER["email"])
+    assert after["setup"]["user"]["enabled"] is True and after["setup"]["setup_complete"] is True

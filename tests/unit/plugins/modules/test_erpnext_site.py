@@ -518,3 +518,37 @@ def test_a_site_with_config_is_read_through_bench(standin):
     run_on(standin, **TEMPLATED)
     result = run_on(standin, **TEMPLATED)
     assert result["commands"] == ["bench --site %s list-apps" % SITE] and not result["changed"]
+
+
+# -- update_password: the Administrator password of an existing site (a rotation) --------------------
+
+ROTATED_PW = "Adm1n-rotated-6f1e0d9c8b"
+
+
+def test_update_password_always_sets_the_administrator_password_of_an_existing_site_through_stdin(standin):
+    run_on(standin, **TEMPLATED)
+    result = run_on(standin, _ansible_diff=True, admin_password=ROTATED_PW, update_password="always")
+    assert result["changed"] and result["commands"][-1] == "bench --site %s set-admin-password" % SITE, result
+    assert bench_standin.check_password(ROTATED_PW, database_of(standin, SITE)["admin_password"])
+    assert result["diff"]["after"]["admin_password"] == "(changed)" and "admin_password" not in result["diff"]["before"]
+    assert ROTATED_PW not in json.dumps(result)
+
+
+def test_update_password_always_in_check_mode_reports_the_change_and_sets_nothing(standin):
+    run_on(standin, **TEMPLATED)
+    result = run_on(standin, check_mode=True, admin_password=ROTATED_PW, update_password="always")
+    assert result["changed"] and not any("set-admin-password" in call for call in result["commands"])
+    assert bench_standin.check_password(ADMIN_PW, database_of(standin, SITE)["admin_password"])
+
+
+def test_without_update_password_an_existing_sites_administrator_password_is_left_alone(standin):
+    run_on(standin, **TEMPLATED)
+    result = run_on(standin, admin_password=ROTATED_PW)
+    assert result["changed"] is False
+    assert bench_standin.check_password(ADMIN_PW, database_of(standin, SITE)["admin_password"])
+
+
+def test_update_password_always_without_a_password_fails_naming_it(standin):
+    run_on(standin, **TEMPLATED)
+    result = run_on(standin, update_password="always")
+    assert result["failed"] and "admin_password is needed to set the Administrator password of site" in result["msg"]
