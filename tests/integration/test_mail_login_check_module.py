@@ -1,4 +1,5 @@
-"""mail_login_check run through main() against a real Dovecot that asks the emulator (as Mailcow's does)."""
+"""mail_login_check run through main() against a real Dovecot that asks the emulator (as Mailcow's does); an
+integration test (a Dovecot and the emulator), so not among the unit tests ansible-test runs."""
 
 import json
 
