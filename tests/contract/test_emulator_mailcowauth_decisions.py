@@ -1,4 +1,5 @@
-"""The emulator's password hashes and its passdb endpoint (mailcowauth.php), in process."""
+"""The emulator's password hashes and its passdb endpoint (mailcowauth.php), in process: the emulator's own code, so
+emulator only; tests/contract/test_mailcowauth.py checks the same decisions against the real PHP."""
 
 import datetime
 import json
@@ -8,6 +9,8 @@ from werkzeug.test import Client
 
 from sandbox.mailcow_api.api import ApiKey, create_app
 from sandbox.mailcow_api.store import Store
+
+pytestmark = pytest.mark.emulator_only
 
 KEY = "AUTH-TEST-KEY-1"
 PASSWORD = "Mailbox-Passw0rd"
