@@ -11,10 +11,12 @@ untouched. sandbox/ctl.py starts it for `make sandbox`; tests start their own on
 """
 
 import grp
+import hashlib
 import os
 import pwd
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 INSTALL_HINT = ("Dovecot is missing: run `tools/ensure-dovecot.sh` (as root, or with passwordless sudo), or as root "
@@ -133,14 +135,43 @@ def dovecot_conf(directory, port, auth_url):
             "}\n")
 
 
+def _blocking_parent(directory, account):
+    """The first existing directory at or above ``directory`` that Dovecot's unprivileged user cannot pass, or None."""
+    for parent in [directory.resolve(), *directory.resolve().parents]:
+        if not parent.exists():
+            continue
+        info = parent.stat()
+        if not info.st_mode & 0o001 and info.st_uid != account.pw_uid:
+            return parent, info
+    return None
+
+
 def _require_reachable(directory, account):
     """Dovecot's auth and login processes (the package's users, when root starts it) open the passdb script
     and sockets in the directory: every directory above it must let them through."""
-    for parent in [directory.resolve(), *directory.resolve().parents]:
-        info = parent.stat()
-        if not info.st_mode & 0o001 and info.st_uid != account.pw_uid:
-            raise PermissionError(f"dovecot: {parent} (mode {info.st_mode & 0o777:o}) keeps Dovecot's unprivileged "
-                                  f"user {account.pw_name} out of {directory}; give it o+x or use another directory")
+    blocking = _blocking_parent(directory, account)
+    if blocking:
+        parent, info = blocking
+        raise PermissionError(f"dovecot: {parent} (mode {info.st_mode & 0o777:o}) keeps Dovecot's unprivileged "
+                              f"user {account.pw_name} out of {directory}; give it o+x or use another directory")
+
+
+def home_for(preferred):
+    """Where Dovecot keeps its files for a state directory: ``preferred``, unless root runs it and a private
+    directory above (a checkout under a mode-700 home, pytest's tmp_path) keeps Dovecot's own users out; then a
+    directory of its own under the system's temporary directory, the same for the same ``preferred``."""
+    preferred = Path(preferred)
+    try:
+        account = pwd.getpwnam(_users()[0])
+    except KeyError:  # Dovecot not installed: nothing will run there, and `up imap` says what to install
+        return preferred
+    if os.geteuid() != 0 or _blocking_parent(preferred.parent, account) is None:
+        return preferred
+    key = hashlib.sha256(str(preferred.resolve()).encode()).hexdigest()[:12]
+    home = Path(tempfile.gettempdir()) / f"securenexus-dovecot-{key}"
+    home.mkdir(mode=0o755, exist_ok=True)
+    home.chmod(0o755)
+    return home
 
 
 def write_config(directory, port, auth_url):
