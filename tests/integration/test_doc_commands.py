@@ -20,7 +20,8 @@ from tests.conftest import ROOT, free_port
 FENCE = re.compile(r"^```(?:sh|bash|shell)\n(.*?)^```", re.M | re.S)
 MARKER = re.compile(r"^<!-- not run: [^>]+ -->\n*\Z", re.M)
 DEFAULT_PORTS = {"SANDBOX_MAILCOW_PORT": 28080, "SANDBOX_FRONTEND_PORT": 28000,
-                 "SANDBOX_TRAEFIK_WEB_PORT": 28081, "SANDBOX_TRAEFIK_API_PORT": 28082}
+                 "SANDBOX_TRAEFIK_WEB_PORT": 28081, "SANDBOX_TRAEFIK_API_PORT": 28082,
+                 "SANDBOX_DNS_PORT": 28053, "SANDBOX_IMAP_PORT": 28143}
 DOCS = [ROOT / "README.md"] + sorted((ROOT / "docs").rglob("*.md"))
 
 
@@ -69,7 +70,7 @@ def test_the_shell_block_runs_as_written_against_the_sandbox(reader, block):
         pytest.skip("marked <!-- not run: ... -->")
     checkout, env, ports = reader
     for name, default in DEFAULT_PORTS.items():
-        text = text.replace(f"127.0.0.1:{default}", f"127.0.0.1:{ports[name]}")
+        text = text.replace(f"127.0.0.1:{default}", f"127.0.0.1:{ports[name]}").replace(f"-p {default}", f"-p {ports[name]}")
     done = subprocess.run(["bash", "-e", "-c", text], cwd=checkout, env=env, capture_output=True, text=True,
                           timeout=900, check=False)
     assert done.returncode == 0, f"$ {text}\n{(done.stdout + done.stderr)[-5000:]}"

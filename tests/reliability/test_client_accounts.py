@@ -39,8 +39,8 @@ def test_app_passwords_and_domain_admin_are_provisioned_with_the_stored_secrets(
     held = app_passwords(provisioned)
     protocols = {name: protocols for name, (protocols, _hash) in held.items()}
     assert protocols == {"phone": ["imap", "smtp"], "calendar": ["dav"]}
-    assert verify_hash(stored["app_password_phone"], held["phone"][1])
-    assert verify_hash(stored["app_password_calendar"], held["calendar"][1])
+    assert verify_hash(held["phone"][1], stored["app_password_phone"])
+    assert verify_hash(held["calendar"][1], stored["app_password_calendar"])
     admin = mailcow_get(provisioned, "domain-admin/" + ADMIN)
     assert admin["selected_domains"] == ["acmecorp.com"] and admin["active"] == 1
     assert "domain_admin_password" in stored
@@ -88,8 +88,8 @@ def test_rotate_all_leaves_app_passwords_and_rotating_one_by_name_replaces_it(pr
     assert after["app_password_phone"] != before["app_password_phone"]
     assert after["app_password_calendar"] == before["app_password_calendar"]
     held = app_passwords(provisioned)
-    assert verify_hash(after["app_password_phone"], held["phone"][1])
-    assert not verify_hash(before["app_password_phone"], held["phone"][1])
+    assert verify_hash(held["phone"][1], after["app_password_phone"])
+    assert not verify_hash(held["phone"][1], before["app_password_phone"])
     assert provisioned.leaks() == []
 
 

@@ -26,7 +26,9 @@ mailcow_vars=$(python -c '
 import json, secrets, sys, uuid
 print(json.dumps({"mailcow_control_url": sys.argv[1], "mailcow_test_suffix": uuid.uuid4().hex[:10],
                   "mailcow_test_password": "It1-" + secrets.token_urlsafe(24),
-                  "mailcow_test_new_password": "It2-" + secrets.token_urlsafe(24)}))' "$MAILCOW_API_URL")
+                  "mailcow_test_new_password": "It2-" + secrets.token_urlsafe(24),
+                  "mailcow_test_app_password": "It3-" + secrets.token_urlsafe(24),
+                  "mailcow_test_admin_password": "It4-" + secrets.token_urlsafe(24)}))' "$MAILCOW_API_URL")
 
 mailcow_playbook() {
   ansible-playbook "$1" -e "$mailcow_vars" "${@:2}"
